@@ -1,0 +1,40 @@
+"""The `fxhub` command: one Typer app, a module per command group."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from fxhub.cli import demo, simulate
+from fxhub.errors import FxhubError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="fxhub",
+    help="Market-data hub for FX scalpers: real CME futures volume first, spot tick volume as the fallback.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("simulate")(simulate.simulate_command)
+app.command("demo")(demo.demo_command)
+
+
+@app.callback()
+def _root(
+    log_level: str = typer.Option("WARNING", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
+) -> None:
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main() -> None:
+    """Entry point: fxhub's own errors print as one clear line and exit 2, not as a traceback."""
+    try:
+        app()
+    except FxhubError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

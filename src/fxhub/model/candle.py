@@ -1,0 +1,242 @@
+"""The 1-minute candle every part of fxhub speaks.
+
+A candle covers [timestamp, timestamp + 60 s) in UTC and is labelled with its open time, as Databento's
+own ohlcv-1m bars are. It carries its source and what its volume means, so no consumer can mistake a
+quote count for traded contracts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypeVar
+
+from fxhub.errors import ValidationError
+from fxhub.model.enums import SOURCE_VOLUME_TYPE, PriceBasis, Source, VolumeType
+
+__all__ = ["CANDLE_INTERVAL", "Candle", "parse_utc_timestamp"]
+
+CANDLE_INTERVAL: Final = timedelta(minutes=1)
+_SYMBOL_RE: Final = re.compile(r"^[A-Z0-9]{1,12}(_[A-Z0-9]{1,12})?$")
+_E = TypeVar("_E", Source, VolumeType, PriceBasis)
+# buy + sell volume may not exceed volume; float sums get this much slack.
+_VOLUME_SLACK: Final = 1e-9
+
+
+def parse_utc_timestamp(value: object, *, field: str = "timestamp", where: str = "Candle") -> datetime:
+    """Read a timezone-aware instant (datetime or ISO 8601 text) and return it in UTC.
+
+    A naive value is refused: guessing its zone is how candles end up an hour off after a DST switch.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        except ValueError:
+            raise ValidationError(
+                field, value, "must be an ISO 8601 time such as 2025-11-03T21:00:00Z", where=where
+            ) from None
+        value = parsed
+    if not isinstance(value, datetime):
+        raise ValidationError(field, value, "must be a datetime or ISO 8601 text", where=where)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            field, value, "must be timezone-aware (UTC); a naive time is ambiguous", where=where
+        )
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candle:
+    """One minute of one instrument from one source.
+
+    Required: `symbol` (a pair such as ``"EUR_USD"``, or a CME product root such as ``"ES"``),
+    `timestamp` (UTC minute start), OHLC, `volume`, `source` and `volume_type`.
+    The rest are per-minute extras that a source fills where it has them.
+    """
+
+    symbol: str
+    timestamp: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    source: Source
+    volume_type: VolumeType
+    # Extras: None means "this source does not know".
+    vwap: float | None = None  # trade VWAP of the minute (real volume only)
+    buy_volume: float | None = None  # buy-aggressor volume
+    sell_volume: float | None = None  # sell-aggressor volume
+    trade_count: int | None = None
+    quote_count: int | None = None  # book or quote updates seen in the minute
+    avg_spread_pips: float | None = None
+    max_spread_pips: float | None = None
+    ofi: float | None = None  # order-flow imbalance at the best level, in contracts
+    ofi_multi: float | None = None  # multi-level OFI normalised by depth
+    price_basis: PriceBasis | None = None  # spot or futures prices
+    instrument: str | None = None  # the contract or epic the minute came from, e.g. "6EZ5"
+    complete: bool | None = None  # False when the feed had a gap inside the minute
+
+    def __post_init__(self) -> None:
+        where = f"Candle {self.symbol!r} at {self.timestamp!r}" if isinstance(self.symbol, str) else "Candle"
+        set_ = object.__setattr__
+        if not isinstance(self.symbol, str) or not _SYMBOL_RE.match(self.symbol):
+            raise ValidationError(
+                "symbol",
+                self.symbol,
+                "must be upper-case like 'EUR_USD' (a pair) or 'ES' (a CME product)",
+                where="Candle",
+            )
+        ts = parse_utc_timestamp(self.timestamp, where=where)
+        if ts.second or ts.microsecond:
+            raise ValidationError(
+                "timestamp",
+                self.timestamp,
+                "must be a minute start (seconds and microseconds zero)",
+                where=where,
+            )
+        set_(self, "timestamp", ts)
+        set_(self, "source", _enum(Source, "source", self.source, where))
+        set_(self, "volume_type", _enum(VolumeType, "volume_type", self.volume_type, where))
+        expected = SOURCE_VOLUME_TYPE[self.source]
+        if self.volume_type is not expected:
+            raise ValidationError(
+                "volume_type",
+                str(self.volume_type),
+                f"must be {expected.value!r} for source {self.source.value}",
+                where=where,
+            )
+        for name in ("open", "high", "low", "close"):
+            price = _number(name, getattr(self, name), where)
+            if price <= 0:
+                raise ValidationError(name, price, "must be a positive price", where=where)
+            set_(self, name, price)
+        if self.high < self.low:
+            raise ValidationError("high", self.high, f"must be ≥ low ({self.low})", where=where)
+        for name in ("open", "close"):
+            price = getattr(self, name)
+            if not self.low <= price <= self.high:
+                raise ValidationError(
+                    name, price, f"must lie within [low, high] = [{self.low}, {self.high}]", where=where
+                )
+        set_(self, "volume", _non_negative("volume", self.volume, where))
+        self._check_extras(where)
+
+    def _check_extras(self, where: str) -> None:
+        set_ = object.__setattr__
+        for name in ("buy_volume", "sell_volume", "avg_spread_pips", "max_spread_pips"):
+            if getattr(self, name) is not None:
+                set_(self, name, _non_negative(name, getattr(self, name), where))
+        for name in ("trade_count", "quote_count"):
+            count = getattr(self, name)
+            if count is not None:
+                if isinstance(count, bool) or not isinstance(count, int | float) or count != int(count):
+                    raise ValidationError(name, count, "must be a whole number", where=where)
+                if count < 0:
+                    raise ValidationError(name, count, "must be ≥ 0", where=where)
+                set_(self, name, int(count))
+        if self.vwap is not None:
+            vwap = _number("vwap", self.vwap, where)
+            if vwap <= 0:
+                raise ValidationError("vwap", vwap, "must be a positive price", where=where)
+            set_(self, "vwap", vwap)
+        for name in ("ofi", "ofi_multi"):
+            if getattr(self, name) is not None:
+                set_(self, name, _number(name, getattr(self, name), where))
+        sided = (self.buy_volume or 0.0) + (self.sell_volume or 0.0)
+        if sided > self.volume * (1 + _VOLUME_SLACK) + _VOLUME_SLACK:
+            raise ValidationError(
+                "buy_volume",
+                self.buy_volume,
+                f"plus sell_volume ({self.sell_volume}) must not exceed volume ({self.volume})",
+                where=where,
+            )
+        if (
+            self.avg_spread_pips is not None
+            and self.max_spread_pips is not None
+            and self.avg_spread_pips > self.max_spread_pips * (1 + _VOLUME_SLACK)
+        ):
+            raise ValidationError(
+                "avg_spread_pips",
+                self.avg_spread_pips,
+                f"must be ≤ max_spread_pips ({self.max_spread_pips})",
+                where=where,
+            )
+        if self.price_basis is not None:
+            set_(self, "price_basis", _enum(PriceBasis, "price_basis", self.price_basis, where))
+        if self.instrument is not None and (not isinstance(self.instrument, str) or not self.instrument):
+            raise ValidationError("instrument", self.instrument, "must be a non-empty string", where=where)
+        if self.complete is not None and not isinstance(self.complete, bool):
+            raise ValidationError("complete", self.complete, "must be true or false", where=where)
+
+    @property
+    def key(self) -> tuple[str, str, datetime]:
+        """The identity a store keeps one row for: (symbol, source, timestamp)."""
+        return (self.symbol, self.source.value, self.timestamp)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values; extras the source did not fill are left out."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, datetime):
+                value = value.strftime("%Y-%m-%dT%H:%M:%SZ")
+            elif isinstance(value, Source | VolumeType | PriceBasis):
+                value = value.value
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Candle:
+        """The inverse of `to_dict`; unknown keys are refused so that a typo never drops a field."""
+        if not isinstance(data, Mapping):
+            raise ValidationError("candle", data, "must be a JSON object", where="Candle")
+        known = _FIELD_NAMES
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValidationError(
+                unknown[0],
+                data[unknown[0]],
+                f"is not a Candle field (known: {', '.join(sorted(known))})",
+                where="Candle",
+            )
+        missing = [name for name in _REQUIRED if name not in data]
+        if missing:
+            raise ValidationError(missing[0], None, "is required", where="Candle")
+        return cls(**dict(data))
+
+
+def _enum(kind: type[_E], field: str, value: object, where: str) -> _E:
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in kind)
+        raise ValidationError(field, value, f"must be one of {allowed}", where=where) from None
+
+
+def _number(field: str, value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(field, value, "must be a number", where=where)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValidationError(field, value, "must be finite (not NaN or infinite)", where=where)
+    return number
+
+
+def _non_negative(field: str, value: object, where: str) -> float:
+    number = _number(field, value, where)
+    if number < 0:
+        raise ValidationError(field, number, "must be ≥ 0", where=where)
+    return number
+
+
+_FIELD_NAMES: Final = frozenset(f.name for f in fields(Candle))
+_REQUIRED: Final = ("symbol", "timestamp", "open", "high", "low", "close", "volume", "source", "volume_type")

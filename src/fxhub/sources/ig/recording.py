@@ -1,0 +1,117 @@
+"""The IG tick recording format: what the live collector records, the simulator writes, and replay reads.
+
+A UTF-8 CSV file (optionally gzip-compressed, by a ``.gz`` suffix) holding one quote update per row,
+exactly as IG's ``CHART:{epic}:TICK`` stream delivers it::
+
+    # fxhub-ig-ticks/1
+    utm_ms,epic,pair,bid,offer
+    1762203600123,CS.D.EURUSD.MINI.IP,EUR_USD,1.15201,1.15207
+
+- the first line names the format and its version; lines starting with ``#`` are comments;
+- ``utm_ms``: IG's UTM field, the update time in milliseconds since the Unix epoch (UTC);
+- ``epic`` and ``pair``: the IG epic and fxhub's pair name;
+- ``bid`` and ``offer``: prices as IG sends them (decimal text, in the pair's quoting);
+- rows are in time order.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, TextIO, cast
+
+from fxhub.errors import DataFormatError
+
+__all__ = ["FORMAT_LINE", "HEADER", "RecordedTick", "read_recording", "write_recording"]
+
+FORMAT_LINE: Final = "# fxhub-ig-ticks/1"
+HEADER: Final = ("utm_ms", "epic", "pair", "bid", "offer")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedTick:
+    """One IG quote update as recorded."""
+
+    utm_ms: int
+    epic: str
+    pair: str
+    bid: float
+    offer: float
+
+
+def _open_text(path: Path, mode: str) -> TextIO:
+    if path.suffix == ".gz":
+        # mtime=0 keeps the bytes of a gzip recording identical for identical content.
+        raw = gzip.GzipFile(path, mode[0] + "b", mtime=0)
+        return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    return cast(TextIO, open(path, mode, encoding="utf-8", newline=""))
+
+
+def write_recording(path: Path, ticks: Iterable[RecordedTick], *, price_decimals: int) -> int:
+    """Write ticks to `path`; prices are written with `price_decimals` decimals. Returns the row count."""
+    count = 0
+    with _open_text(path, "w") as handle:
+        handle.write(FORMAT_LINE + "\n")
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HEADER)
+        for tick in ticks:
+            writer.writerow(
+                (
+                    tick.utm_ms,
+                    tick.epic,
+                    tick.pair,
+                    f"{tick.bid:.{price_decimals}f}",
+                    f"{tick.offer:.{price_decimals}f}",
+                )
+            )
+            count += 1
+    return count
+
+
+def read_recording(path: Path) -> Iterator[RecordedTick]:
+    """Yield the ticks of a recording; a malformed row raises DataFormatError naming file and line."""
+    with _open_text(path, "r") as handle:
+        first = handle.readline().rstrip("\r\n")
+        if first != FORMAT_LINE:
+            raise DataFormatError(
+                f"{path}:1: expected the line {FORMAT_LINE!r} of an fxhub IG recording, "
+                f"was {first[:80]!r}. Is this a vendor tick file? Pass --format."
+            )
+        reader = csv.reader(line for line in handle if not line.startswith("#"))
+        header = next(reader, None)
+        if header is None or tuple(header) != HEADER:
+            raise DataFormatError(f"{path}:2: expected the header {','.join(HEADER)!r}, was {header!r}")
+        previous_ms = -1
+        for row in reader:
+            line = reader.line_num + 1  # the format line was read outside the csv reader
+            tick = _parse_row(path, line, row)
+            if tick.utm_ms < previous_ms:
+                raise DataFormatError(
+                    f"{path}:{line}: utm_ms {tick.utm_ms} goes back in time "
+                    f"(previous {previous_ms}); a recording is in time order"
+                )
+            previous_ms = tick.utm_ms
+            yield tick
+
+
+def _parse_row(path: Path, line: int, row: list[str]) -> RecordedTick:
+    if len(row) != len(HEADER):
+        raise DataFormatError(
+            f"{path}:{line}: expected {len(HEADER)} fields ({','.join(HEADER)}), was {len(row)}: {row!r}"
+        )
+    utm, epic, pair, bid_text, offer_text = row
+    try:
+        tick = RecordedTick(int(utm), epic, pair, float(bid_text), float(offer_text))
+    except ValueError as exc:
+        raise DataFormatError(
+            f"{path}:{line}: {exc}; expected integer utm_ms and decimal prices, was {row!r}"
+        ) from None
+    if not (tick.bid > 0 and tick.offer > 0 and tick.offer >= tick.bid):
+        raise DataFormatError(
+            f"{path}:{line}: expected 0 < bid ≤ offer, was bid {bid_text} offer {offer_text}"
+        )
+    return tick
