@@ -30,7 +30,7 @@ _CODE_MONTHS: Final = {code: month for month, code in QUARTER_MONTH_CODES.items(
 ROLL_DAYS_BEFORE_LAST_TRADE: Final = 7
 _LAST_TRADE_TIME_CT: Final = time(9, 16)
 _SESSION_OPEN_CT: Final = time(17, 0)
-_OUTRIGHT_RE: Final = re.compile(r"^(?P<root>[0-9A-Z]{1,4}?)(?P<code>[HMUZ])(?P<year>\d{1,2})$")
+_OUTRIGHT_RE: Final = re.compile(r"(?P<root>[0-9A-Z]{1,4}?)(?P<code>[HMUZ])(?P<year>\d{1,2})")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -86,7 +86,7 @@ def parse_contract_symbol(raw_symbol: str, *, near: date) -> FuturesContract:
 
     Calendar spreads (``6EZ5-6EH6``) and other shapes are refused.
     """
-    match = _OUTRIGHT_RE.match(raw_symbol)
+    match = _OUTRIGHT_RE.fullmatch(raw_symbol)
     if match is None:
         raise ValidationError(
             "raw_symbol", raw_symbol, "must be an outright quarterly future such as '6EZ5' (spreads are not)"

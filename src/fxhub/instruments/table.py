@@ -156,11 +156,15 @@ def _default_table() -> InstrumentTable:
 
 
 def _parse_table(raw: dict[str, Any], origin: str) -> InstrumentTable:
-    rates = {str(k): float(v) for k, v in raw.get("rates", {}).items()}
+    rates = _parse_rates(raw.get("rates", {}), origin)
     instruments = []
     for pair, body in raw.items():
         if pair == "rates":
             continue
+        if not isinstance(body, dict):
+            raise ConfigError(
+                f"Instrument {pair!r} in {origin} must be a table ([{pair}] with its fields), was {body!r}."
+            )
         try:
             instruments.append(_parse_instrument(pair, body))
         except (KeyError, TypeError, ValueError) as exc:
@@ -171,6 +175,31 @@ def _parse_table(raw: dict[str, Any], origin: str) -> InstrumentTable:
     return InstrumentTable(tuple(instruments), rates)
 
 
+def _parse_rates(raw: object, origin: str) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[rates] in {origin} must be a table of currency = annual rate, was {raw!r}.")
+    rates = {}
+    for currency, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(
+                f"Rate of {currency!r} in [rates] of {origin} must be a number such as 0.04, was {value!r}."
+            )
+        rates[str(currency)] = float(value)
+    return rates
+
+
+def _strict_bool(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{field} must be true or false, was {value!r}")
+    return value
+
+
+def _epics(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(e, str) and e for e in value):
+        raise TypeError(f"ig_epics must be a non-empty list of epic strings, was {value!r}")
+    return tuple(value)
+
+
 def _parse_instrument(pair: str, body: dict[str, Any]) -> Instrument:
     cme = body.get("cme")
     sim = body.get("sim")
@@ -179,7 +208,7 @@ def _parse_instrument(pair: str, body: dict[str, Any]) -> Instrument:
         base=str(body["base"]),
         quote=str(body["quote"]),
         pip_size=float(body["pip_size"]),
-        ig_epics=tuple(str(e) for e in body["ig_epics"]),
+        ig_epics=_epics(body["ig_epics"]),
         ig_price_increment=float(body["ig_price_increment"]),
         cme=None
         if cme is None
@@ -188,7 +217,7 @@ def _parse_instrument(pair: str, body: dict[str, Any]) -> Instrument:
             contract_size=int(cme["contract_size"]),
             tick_size=float(cme["tick_size"]),
             tick_value_usd=float(cme["tick_value_usd"]),
-            inverted=bool(cme["inverted"]),
+            inverted=_strict_bool(cme["inverted"], "cme.inverted"),
         ),
         sim=None
         if sim is None

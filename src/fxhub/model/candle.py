@@ -20,8 +20,10 @@ from fxhub.model.enums import SOURCE_VOLUME_TYPE, PriceBasis, Source, VolumeType
 __all__ = ["CANDLE_INTERVAL", "Candle", "parse_utc_timestamp"]
 
 CANDLE_INTERVAL: Final = timedelta(minutes=1)
-_SYMBOL_RE: Final = re.compile(r"^[A-Z0-9]{1,12}(_[A-Z0-9]{1,12})?$")
+_SYMBOL_RE: Final = re.compile(r"[A-Z0-9]{1,12}(_[A-Z0-9]{1,12})?")
 _E = TypeVar("_E", Source, VolumeType, PriceBasis)
+_EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST: Final = datetime(2200, 1, 1, tzinfo=UTC)
 # buy + sell volume may not exceed volume; float sums get this much slack.
 _VOLUME_SLACK: Final = 1e-9
 
@@ -84,7 +86,7 @@ class Candle:
     def __post_init__(self) -> None:
         where = f"Candle {self.symbol!r} at {self.timestamp!r}" if isinstance(self.symbol, str) else "Candle"
         set_ = object.__setattr__
-        if not isinstance(self.symbol, str) or not _SYMBOL_RE.match(self.symbol):
+        if not isinstance(self.symbol, str) or not _SYMBOL_RE.fullmatch(self.symbol):
             raise ValidationError(
                 "symbol",
                 self.symbol,
@@ -99,6 +101,9 @@ class Candle:
                 "must be a minute start (seconds and microseconds zero)",
                 where=where,
             )
+        if not _EARLIEST <= ts < _LATEST:
+            rule = "must lie in the years 1970 to 2199"
+            raise ValidationError("timestamp", self.timestamp, rule, where=where)
         set_(self, "timestamp", ts)
         set_(self, "source", _enum(Source, "source", self.source, where))
         set_(self, "volume_type", _enum(VolumeType, "volume_type", self.volume_type, where))
@@ -134,7 +139,11 @@ class Candle:
         for name in ("trade_count", "quote_count"):
             count = getattr(self, name)
             if count is not None:
-                if isinstance(count, bool) or not isinstance(count, int | float) or count != int(count):
+                if (
+                    isinstance(count, bool)
+                    or not isinstance(count, int | float)
+                    or (isinstance(count, float) and not count.is_integer())
+                ):
                     raise ValidationError(name, count, "must be a whole number", where=where)
                 if count < 0:
                     raise ValidationError(name, count, "must be ≥ 0", where=where)

@@ -19,10 +19,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TextIO, cast
+from typing import Final, TextIO
 
 from fxhub.errors import DataFormatError
 
@@ -43,12 +45,20 @@ class RecordedTick:
     offer: float
 
 
-def _open_text(path: Path, mode: str) -> TextIO:
-    if path.suffix == ".gz":
-        # mtime=0 keeps the bytes of a gzip recording identical for identical content.
-        raw = gzip.GzipFile(path, mode[0] + "b", mtime=0)
-        return io.TextIOWrapper(raw, encoding="utf-8", newline="")
-    return cast(TextIO, open(path, mode, encoding="utf-8", newline=""))
+@contextmanager
+def _open_text(path: Path, mode: str) -> Iterator[TextIO]:
+    binary = mode[0] + "b"
+    if path.suffix != ".gz":
+        with open(path, mode, encoding="utf-8", newline="") as text:
+            yield text
+        return
+    # No file name and mtime 0 in the gzip header: identical content gives identical bytes.
+    with (
+        open(path, binary) as raw,
+        gzip.GzipFile(filename="", mode=binary, fileobj=raw, mtime=0) as zipped,
+        io.TextIOWrapper(zipped, encoding="utf-8", newline="") as text,
+    ):
+        yield text
 
 
 def write_recording(path: Path, ticks: Iterable[RecordedTick], *, price_decimals: int) -> int:
@@ -73,29 +83,47 @@ def write_recording(path: Path, ticks: Iterable[RecordedTick], *, price_decimals
 
 
 def read_recording(path: Path) -> Iterator[RecordedTick]:
-    """Yield the ticks of a recording; a malformed row raises DataFormatError naming file and line."""
-    with _open_text(path, "r") as handle:
-        first = handle.readline().rstrip("\r\n")
-        if first != FORMAT_LINE:
-            raise DataFormatError(
-                f"{path}:1: expected the line {FORMAT_LINE!r} of an fxhub IG recording, "
-                f"was {first[:80]!r}. Is this a vendor tick file? Pass --format."
-            )
-        reader = csv.reader(line for line in handle if not line.startswith("#"))
-        header = next(reader, None)
-        if header is None or tuple(header) != HEADER:
-            raise DataFormatError(f"{path}:2: expected the header {','.join(HEADER)!r}, was {header!r}")
-        previous_ms = -1
-        for row in reader:
-            line = reader.line_num + 1  # the format line was read outside the csv reader
-            tick = _parse_row(path, line, row)
-            if tick.utm_ms < previous_ms:
+    """Yield the ticks of a recording; anything malformed raises DataFormatError naming file and line."""
+    line_no = 0
+    try:
+        with _open_text(path, "r") as handle:
+            lines = enumerate(handle, start=1)
+            line_no, first = next(lines, (1, ""))
+            if first.rstrip("\r\n") != FORMAT_LINE:
                 raise DataFormatError(
-                    f"{path}:{line}: utm_ms {tick.utm_ms} goes back in time "
-                    f"(previous {previous_ms}); a recording is in time order"
+                    f"{path}:1: expected the line {FORMAT_LINE!r} of an fxhub IG recording, "
+                    f"was {first.rstrip()[:80]!r}. Is this a vendor tick file? Pass --format."
                 )
-            previous_ms = tick.utm_ms
-            yield tick
+            header: tuple[str, ...] | None = None
+            previous_ms = -1
+            for line_no, text in lines:
+                if text.startswith("#"):
+                    continue
+                fields = text.rstrip("\r\n").split(",")
+                if header is None:
+                    header = tuple(fields)
+                    if header != HEADER:
+                        raise DataFormatError(
+                            f"{path}:{line_no}: expected the header {','.join(HEADER)!r}, was {fields!r}"
+                        )
+                    continue
+                tick = _parse_row(path, line_no, fields)
+                if tick.utm_ms < previous_ms:
+                    raise DataFormatError(
+                        f"{path}:{line_no}: utm_ms {tick.utm_ms} goes back in time "
+                        f"(previous {previous_ms}); a recording is in time order"
+                    )
+                previous_ms = tick.utm_ms
+                yield tick
+            if header is None:
+                raise DataFormatError(
+                    f"{path}:{line_no + 1}: expected the header {','.join(HEADER)!r}, was None"
+                )
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise DataFormatError(
+            f"{path}:{line_no + 1}: cannot read the recording ({exc}); expected UTF-8 text, "
+            f"gzip-compressed when the name ends in .gz"
+        ) from exc
 
 
 def _parse_row(path: Path, line: int, row: list[str]) -> RecordedTick:
@@ -110,7 +138,8 @@ def _parse_row(path: Path, line: int, row: list[str]) -> RecordedTick:
         raise DataFormatError(
             f"{path}:{line}: {exc}; expected integer utm_ms and decimal prices, was {row!r}"
         ) from None
-    if not (tick.bid > 0 and tick.offer > 0 and tick.offer >= tick.bid):
+    finite = math.isfinite(tick.bid) and math.isfinite(tick.offer)
+    if not (finite and tick.bid > 0 and tick.offer > 0 and tick.offer >= tick.bid):
         raise DataFormatError(
             f"{path}:{line}: expected 0 < bid ≤ offer, was bid {bid_text} offer {offer_text}"
         )
