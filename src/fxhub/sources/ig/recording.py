@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Final, TextIO, cast
 
 from fxhub.errors import DataFormatError
 
@@ -50,7 +50,7 @@ def _open_text(path: Path, mode: str) -> Iterator[TextIO]:
     binary = mode[0] + "b"
     if path.suffix != ".gz":
         with open(path, mode, encoding="utf-8", newline="") as text:
-            yield text
+            yield cast(TextIO, text)
         return
     # No file name and mtime 0 in the gzip header: identical content gives identical bytes.
     with (
