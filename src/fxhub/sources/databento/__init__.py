@@ -1,0 +1,1 @@
+"""Databento: CME futures (GLBX.MDP3) with real traded volume and a real order book."""
