@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from fxhub.core.bars import BarSpec, BarTarget, MinuteBarBuilder
+from fxhub.core.bars import NS_PER_MINUTE, BarSpec, BarTarget, MinuteBarBuilder
 from fxhub.errors import ValidationError
 from fxhub.instruments import InstrumentTable, front_contract, load_instruments
 from fxhub.model import Candle
@@ -111,6 +111,19 @@ class DatabentoBars:
         self._selectors: dict[str, _FrontSelector] = defaultdict(_FrontSelector)
         self.stats = RouterStats()
         self._emitted: list[tuple[Candle, str, str]] = []  # (candle, root, contract) awaiting routing
+        self.gaps: list[tuple[int, int]] = []  # open feed gaps (start_ns, end_ns), not yet backfilled
+
+    def mark_gap(self, start_ns: int, end_ns: int) -> None:
+        """The feed lost data in [start_ns, end_ns]: minutes touching it are emitted `complete=False`
+        until `resolve_gap` (after a backfill has replaced them)."""
+        self.gaps.append((start_ns, end_ns))
+
+    def resolve_gap(self, start_ns: int, end_ns: int) -> None:
+        self.gaps = [g for g in self.gaps if g != (start_ns, end_ns)]
+
+    def touches_gap(self, minute_ns: int) -> bool:
+        end = minute_ns + NS_PER_MINUTE
+        return any(start < end and minute_ns <= stop for start, stop in self.gaps)
 
     def add_records(self, records: Records) -> None:
         """A time-ordered chunk of records of one schema (MBP-10, MBP-1, TBBO or trades)."""
@@ -173,6 +186,8 @@ class DatabentoBars:
             if selector.front(session, root, contract) != contract:
                 self.stats.dropped_not_front += 1
                 continue
+            if self.gaps and self.touches_gap(int(candle.timestamp.timestamp()) * 1_000_000_000):
+                candle = replace(candle, complete=False)
             self.stats.candles += 1
             self.stats.last_candle[candle.symbol] = candle
             self._handler(candle)
