@@ -12,6 +12,7 @@ from fxhub.core.bars.columns import (
     invert_quotes,
 )
 from fxhub.core.bars.minutes import MinuteTable, summarize_minutes
+from fxhub.core.bars.quotes import QuoteBarBuilder
 from fxhub.core.bars.spec import NS_PER_MINUTE, BarSpec
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "BookState",
     "MinuteBarBuilder",
     "MinuteTable",
+    "QuoteBarBuilder",
     "TradeColumns",
     "invert_quotes",
     "summarize_minutes",

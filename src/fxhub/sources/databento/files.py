@@ -10,8 +10,7 @@ built before the damage are kept (they were already handed on).
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +21,7 @@ import numpy as np
 from fxhub.errors import DataFormatError
 from fxhub.sources.databento.messages import Records
 from fxhub.sources.databento.router import DatabentoBars
+from fxhub.sources.pacing import Pacer
 
 __all__ = ["BOOK_SCHEMAS", "CHUNK_RECORDS", "DbnFile", "open_dbn_files", "replay_files"]
 
@@ -32,8 +32,6 @@ PACED_CHUNK_RECORDS: Final = 2_000
 # Richest first: the first of these a file holds is the one read from it.
 BOOK_SCHEMAS: Final = ("mbp-10", "mbp-1", "tbbo")
 BAR_SCHEMAS: Final = (*BOOK_SCHEMAS, "trades")
-
-Sleep = Callable[[float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,31 +123,19 @@ def _register_symbols(bars: DatabentoBars, f: DbnFile) -> None:
                 bars.symbols.add(record.instrument_id, record.stype_out_symbol)
 
 
-def replay_files(
-    files: Sequence[DbnFile],
-    bars: DatabentoBars,
-    *,
-    speed: float | None = None,
-    sleep: Sleep = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> int:
-    """Feed every file through `bars`, as fast as possible or at `speed` × real time. Returns records read.
+def replay_files(files: Sequence[DbnFile], bars: DatabentoBars, *, pacer: Pacer | None = None) -> int:
+    """Feed every file through `bars`, as fast as possible or as the pacer allows. Returns records read.
 
     Files are read one after another (oldest first); the builders keep their state across files, so
     consecutive files of one instrument join seamlessly.
     """
     total = 0
-    paced_from: tuple[float, int] | None = None  # (wall clock, data ns) at the start of pacing
     for f in files:
         _register_symbols(bars, f)
-        for chunk in _chunks(f, PACED_CHUNK_RECORDS if speed else CHUNK_RECORDS):
-            if speed:
-                first_ns = int(chunk["ts_event"][0])
-                if paced_from is None:
-                    paced_from = (clock(), first_ns)
-                due = paced_from[0] + (first_ns - paced_from[1]) / 1e9 / speed
-                if due > clock():
-                    sleep(due - clock())
+        paced = pacer is not None and pacer.speed
+        for chunk in _chunks(f, PACED_CHUNK_RECORDS if paced else CHUNK_RECORDS):
+            if pacer is not None:
+                pacer.wait_until(int(chunk["ts_event"][0]))
             bars.add_records(chunk)
             bars.advance(int(np.max(chunk["ts_event"])))
             total += len(chunk)

@@ -1,0 +1,132 @@
+"""Minute bars from spot quotes (IG): mid OHLC, and a volume that is only the count of quote updates.
+
+Same minute rules as the exchange bars: [t, t + 60 s) on the vendor's update time, labelled t; a minute is
+emitted when a quote of a later minute arrives, or when `advance` passes its end plus the grace; an
+open-market minute without quotes gets a candle flat at the last mid with volume 0 (no updates is a
+fact worth recording for a tick-volume series); a closed-market minute gets none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fxhub.core.bars.spec import NS_PER_MINUTE, BarSpec
+from fxhub.model import Candle, PriceBasis, Quote, Source, VolumeType
+
+__all__ = ["QuoteBarBuilder"]
+
+CandleHandler = Callable[[Candle], None]
+MarketOpen = Callable[[int], bool]
+
+
+@dataclass(slots=True)
+class _Minute:
+    start_ns: int
+    open: float
+    high: float
+    low: float
+    close: float
+    updates: int = 0
+    spread_sum: float = 0.0
+    spread_max: float = 0.0
+
+
+class QuoteBarBuilder:
+    """One pair's tick-volume candles; feed quotes in time order."""
+
+    def __init__(
+        self,
+        symbol: str,
+        pip_size: float,
+        spec: BarSpec,
+        handler: CandleHandler,
+        market_open: MarketOpen,
+        *,
+        instrument: str | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.pip_size = pip_size
+        self.spec = spec
+        self.instrument = instrument
+        self._handler = handler
+        self._market_open = market_open
+        self._minute: _Minute | None = None
+        self._last_emitted: int | None = None
+        self._last_close: float | None = None
+        self.late_quotes = 0
+        self.candles_emitted = 0
+
+    def on_quote(self, quote: Quote) -> None:
+        start = quote.ts_event // NS_PER_MINUTE * NS_PER_MINUTE
+        if self._last_emitted is not None and start <= self._last_emitted:
+            self.late_quotes += 1  # its minute is already out
+            return
+        mid = quote.mid
+        spread = quote.spread / self.pip_size
+        current = self._minute
+        if current is not None and start > current.start_ns:
+            self._close()
+            current = None
+        if current is None:
+            self._fill_empty(start)
+            current = self._minute = _Minute(start, mid, mid, mid, mid)
+        current.high = max(current.high, mid)
+        current.low = min(current.low, mid)
+        current.close = mid
+        current.updates += 1
+        current.spread_sum += spread
+        current.spread_max = max(current.spread_max, spread)
+
+    def advance(self, now_ns: int) -> None:
+        """Quotes paused at `now_ns`: close what the grace allows and fill empty open minutes."""
+        horizon = now_ns - self.spec.grace_ns
+        if self._minute is not None and self._minute.start_ns + NS_PER_MINUTE <= horizon:
+            self._close()
+        self._fill_empty(horizon // NS_PER_MINUTE * NS_PER_MINUTE)
+
+    def flush(self) -> None:
+        if self._minute is not None:
+            self._close()
+
+    def _close(self) -> None:
+        minute, self._minute = self._minute, None
+        assert minute is not None
+        if self._market_open(minute.start_ns):
+            self._emit(minute.start_ns, (minute.open, minute.high, minute.low, minute.close), minute)
+        self._last_emitted = minute.start_ns
+
+    def _fill_empty(self, until_ns: int) -> None:
+        if self._last_emitted is None or self._last_close is None or not self.spec.emit_empty:
+            return
+        start = self._last_emitted + NS_PER_MINUTE
+        while start < until_ns:
+            if self._market_open(start):
+                price = self._last_close
+                self._emit(start, (price, price, price, price), None)
+            self._last_emitted = start
+            start += NS_PER_MINUTE
+
+    def _emit(self, start_ns: int, ohlc: tuple[float, float, float, float], minute: _Minute | None) -> None:
+        open_, high, low, close = ohlc
+        updates = minute.updates if minute is not None else 0
+        candle = Candle(
+            symbol=self.symbol,
+            timestamp=datetime.fromtimestamp(start_ns // 1_000_000_000, UTC),
+            open=open_,
+            high=high,
+            low=low,
+            close=close,
+            volume=float(updates),
+            source=Source.IG,
+            volume_type=VolumeType.TICK,
+            quote_count=updates,
+            avg_spread_pips=minute.spread_sum / updates if minute is not None else None,
+            max_spread_pips=minute.spread_max if minute is not None else None,
+            price_basis=PriceBasis.SPOT,
+            instrument=self.instrument,
+        )
+        self._last_close = close
+        self.candles_emitted += 1
+        self._handler(candle)
