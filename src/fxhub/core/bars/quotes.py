@@ -66,6 +66,9 @@ class QuoteBarBuilder:
         mid = quote.mid
         spread = quote.spread / self.pip_size
         current = self._minute
+        if current is not None and start < current.start_ns:
+            self.late_quotes += 1  # a minute before the open one: it can no longer be built whole
+            return
         if current is not None and start > current.start_ns:
             self._close()
             current = None
@@ -95,6 +98,7 @@ class QuoteBarBuilder:
         assert minute is not None
         if self._market_open(minute.start_ns):
             self._emit(minute.start_ns, (minute.open, minute.high, minute.low, minute.close), minute)
+        self._last_close = minute.close
         self._last_emitted = minute.start_ns
 
     def _fill_empty(self, until_ns: int) -> None:

@@ -20,6 +20,7 @@ import csv
 import gzip
 import io
 import math
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ def read_recording(path: Path) -> Iterator[RecordedTick]:
                 raise DataFormatError(
                     f"{path}:{line_no + 1}: expected the header {','.join(HEADER)!r}, was None"
                 )
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         raise DataFormatError(
             f"{path}:{line_no + 1}: cannot read the recording ({exc}); expected UTF-8 text, "
             f"gzip-compressed when the name ends in .gz"

@@ -43,7 +43,7 @@ class IgBars:
                 self.spec,
                 self.handler,
                 self.market_open,
-                instrument=epic or instrument.ig_epic,
+                instrument=epic,
             )
             self.builders[quote.symbol] = builder
         self.quotes += 1
