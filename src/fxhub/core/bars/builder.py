@@ -19,6 +19,7 @@ from typing import TypeVar
 import numpy as np
 
 from fxhub.core.bars.columns import BookColumns, BookState, TradeColumns, invert_quotes
+from fxhub.core.bars.empty import EmptyMinutes
 from fxhub.core.bars.minutes import MinuteTable, summarize_minutes
 from fxhub.core.bars.spec import NS_PER_MINUTE, BarSpec
 from fxhub.model import Candle, PriceBasis, Source, VolumeType
@@ -61,8 +62,7 @@ class MinuteBarBuilder:
         self._pending_minute: int | None = None
         self._pending: list[tuple[TradeColumns, BookColumns]] = []
         self._previous_book: BookState | None = None
-        self._last_emitted: int | None = None  # minute start of the last candle emitted
-        self._last_close: float | None = None
+        self._empty = EmptyMinutes(spec, market_open)
         self.candles_emitted = 0
         self.late_records = 0
 
@@ -86,6 +86,7 @@ class MinuteBarBuilder:
         (done_t, trades), (done_b, books) = _partition(trades, last_minute), _partition(books, last_minute)
         if len(done_t) or len(done_b):
             self._summarize(done_t, done_b)  # whole minutes straight from the batch, no copy
+        self._fill_empty(last_minute)
         self._pending_minute = last_minute
         self._pending = [(trades, books)]
 
@@ -95,8 +96,7 @@ class MinuteBarBuilder:
         if self._pending_minute is not None and self._pending_minute + NS_PER_MINUTE <= horizon:
             self._close_pending()
             self._pending_minute = None
-        if self._last_emitted is not None:
-            self._fill_empty(horizon // NS_PER_MINUTE * NS_PER_MINUTE)
+        self._fill_empty(horizon // NS_PER_MINUTE * NS_PER_MINUTE)
 
     def flush(self) -> None:
         """End of input: emit the minute still open."""
@@ -106,9 +106,9 @@ class MinuteBarBuilder:
 
     def _drop_late(self, trades: TradeColumns, books: BookColumns) -> tuple[TradeColumns, BookColumns]:
         """Records of a minute already emitted cannot change it any more: count and drop them."""
-        if self._last_emitted is None:
+        if self._empty.last_emitted is None:
             return trades, books
-        floor = self._last_emitted + NS_PER_MINUTE
+        floor = self._empty.last_emitted + NS_PER_MINUTE
         keep_t, keep_b = trades.ts >= floor, books.ts >= floor
         late = int((~keep_t).sum() + (~keep_b).sum())
         if late:
@@ -135,28 +135,18 @@ class MinuteBarBuilder:
         self._emit_table(table)
 
     def _fill_empty(self, until_minute: int) -> None:
-        """Zero-volume candles for open-market minutes after the last emitted one, before `until_minute`."""
-        if self._last_emitted is None or self._last_close is None or not self.spec.emit_empty:
-            return
-        minute = self._last_emitted + NS_PER_MINUTE
-        while minute < until_minute:
-            if self._market_open(minute):
-                price = self._last_close
-                self._emit(self._candle(minute, (price, price, price, price), None, 0))
-            self._last_emitted = minute
-            minute += NS_PER_MINUTE
+        """Flat zero-volume candles for the quiet open-market minutes before `until_minute`."""
+        for minute, price in self._empty.fill_before(until_minute):
+            self._emit(self._candle(minute, (price, price, price, price), None, 0))
 
     def _emit_table(self, table: MinuteTable) -> None:
         for row in range(len(table)):
             minute = int(table.minute[row])
             self._fill_empty(minute)
-            if not self._market_open(minute):
-                self._last_emitted = minute
-                continue
-            candle = self._candle_from_row(table, row)
+            candle = self._candle_from_row(table, row) if self._market_open(minute) else None
             if candle is not None:
                 self._emit(candle)
-            self._last_emitted = minute
+            self._empty.record(minute, None if candle is None else candle.close)
 
     def _candle_from_row(self, table: MinuteTable, row: int) -> Candle | None:
         trade_ohlc, mid_ohlc = table.trade_ohlc[row], table.mid_ohlc[row]
@@ -167,8 +157,8 @@ class MinuteBarBuilder:
             ohlc = trade_ohlc
         elif has_mid:
             ohlc = mid_ohlc
-        elif self._last_close is not None and self.spec.emit_empty:
-            ohlc = np.full(4, self._last_close)
+        elif self._empty.last_close is not None and self.spec.emit_empty:
+            ohlc = np.full(4, self._empty.last_close)
         else:
             return None
         if not has_trades and not self.spec.emit_empty:
@@ -214,7 +204,6 @@ class MinuteBarBuilder:
         )
 
     def _emit(self, candle: Candle) -> None:
-        self._last_close = candle.close
         self.candles_emitted += 1
         self._handler(candle)
 

@@ -102,7 +102,9 @@ class BookColumns:
 
     @classmethod
     def concatenate(cls, parts: list[BookColumns]) -> BookColumns:
-        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in cls.__slots__))
+        """One table of the parts' rows; empty parts (of any depth: a trades-only batch) drop out."""
+        filled = [p for p in parts if len(p)] or parts[:1]
+        return cls(*(np.concatenate([getattr(p, name) for p in filled]) for name in cls.__slots__))
 
     def last_state(self) -> BookState | None:
         if not len(self):

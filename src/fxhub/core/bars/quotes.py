@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fxhub.core.bars.empty import EmptyMinutes
 from fxhub.core.bars.spec import NS_PER_MINUTE, BarSpec
 from fxhub.model import Candle, PriceBasis, Quote, Source, VolumeType
 
@@ -53,14 +54,14 @@ class QuoteBarBuilder:
         self._handler = handler
         self._market_open = market_open
         self._minute: _Minute | None = None
-        self._last_emitted: int | None = None
-        self._last_close: float | None = None
+        self._empty = EmptyMinutes(spec, market_open)
         self.late_quotes = 0
         self.candles_emitted = 0
 
     def on_quote(self, quote: Quote) -> None:
         start = quote.ts_event // NS_PER_MINUTE * NS_PER_MINUTE
-        if self._last_emitted is not None and start <= self._last_emitted:
+        last_emitted = self._empty.last_emitted
+        if last_emitted is not None and start <= last_emitted:
             self.late_quotes += 1  # its minute is already out
             return
         mid = quote.mid
@@ -98,19 +99,11 @@ class QuoteBarBuilder:
         assert minute is not None
         if self._market_open(minute.start_ns):
             self._emit(minute.start_ns, (minute.open, minute.high, minute.low, minute.close), minute)
-        self._last_close = minute.close
-        self._last_emitted = minute.start_ns
+        self._empty.record(minute.start_ns, minute.close)
 
     def _fill_empty(self, until_ns: int) -> None:
-        if self._last_emitted is None or self._last_close is None or not self.spec.emit_empty:
-            return
-        start = self._last_emitted + NS_PER_MINUTE
-        while start < until_ns:
-            if self._market_open(start):
-                price = self._last_close
-                self._emit(start, (price, price, price, price), None)
-            self._last_emitted = start
-            start += NS_PER_MINUTE
+        for start, price in self._empty.fill_before(until_ns):
+            self._emit(start, (price, price, price, price), None)
 
     def _emit(self, start_ns: int, ohlc: tuple[float, float, float, float], minute: _Minute | None) -> None:
         open_, high, low, close = ohlc
@@ -131,6 +124,5 @@ class QuoteBarBuilder:
             price_basis=PriceBasis.SPOT,
             instrument=self.instrument,
         )
-        self._last_close = close
         self.candles_emitted += 1
         self._handler(candle)

@@ -23,6 +23,8 @@ class BarSpec:
     - `emit_empty`: an open-market minute without trades still gets a candle with volume 0 — OHLC from
       the book mid when there were quotes, else flat at the previous close. Minutes when CME is closed get
       none.
+    - `max_fill_minutes`: at most this many consecutive empty minutes are filled; a longer silence is a
+      hole in the data (an outage, a file that stops), not a quiet market, and gets no candles.
     - `grace_ns`: a quiet feed's minute is closed when the clock passes its end plus this grace, so a
       late record of that minute still lands in it.
     """
@@ -32,9 +34,12 @@ class BarSpec:
     label: Literal["open"] = "open"
     emit_empty: bool = True
     grace_ns: int = 2_000_000_000
+    max_fill_minutes: int = 15
 
     def __post_init__(self) -> None:
         if self.price not in ("mid", "trade"):
             raise ValueError(f"BarSpec.price must be 'mid' or 'trade', was {self.price!r}")
+        if self.max_fill_minutes < 0:
+            raise ValueError(f"BarSpec.max_fill_minutes must be ≥ 0, was {self.max_fill_minutes}")
         if self.grace_ns < 0:
             raise ValueError(f"BarSpec.grace_ns must be ≥ 0, was {self.grace_ns}")

@@ -10,6 +10,7 @@ built before the damage are kept (they were already handed on).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,21 +99,35 @@ def open_dbn_files(paths: Sequence[Path]) -> list[DbnFile]:
 
 def _chunks(f: DbnFile, count: int) -> Iterable[Records]:
     records = 0
+
+    def damaged(reason: object) -> DataFormatError:
+        return DataFormatError(
+            f"{f.path}: damaged after {records:,} {f.schema} records ({reason}); the candles built from "
+            f"those records were kept. Re-download the file or pass the undamaged part."
+        )
+
     try:
         mixed = f.store.metadata.schema is None
-        chunks = (
+        chunks = iter(
             f.store.to_ndarray(schema=f.schema, count=count) if mixed else f.store.to_ndarray(count=count)
         )
-        for chunk in chunks:
-            records += len(chunk)
-            yield chunk
+        while True:
+            # databento only warns about a truncated file; here that is an error, whatever the filters.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                chunk = next(chunks, None)
+            truncated = [w for w in caught if "truncated" in str(w.message).lower()]
+            if chunk is not None and len(chunk):
+                records += len(chunk)
+                yield chunk
+            if truncated:
+                raise damaged(truncated[0].message)
+            if chunk is None:
+                return
     except DataFormatError:
         raise
     except Exception as exc:
-        raise DataFormatError(
-            f"{f.path}: damaged after {records:,} {f.schema} records ({exc}); the candles built from those "
-            f"records were kept. Re-download the file or pass the undamaged part."
-        ) from exc
+        raise damaged(exc) from exc
 
 
 def _register_symbols(bars: DatabentoBars, f: DbnFile) -> None:

@@ -64,7 +64,7 @@ def split_by_instrument(records: Records) -> dict[int, Records]:
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
     bounds = np.flatnonzero(np.diff(sorted_ids)) + 1
-    return {int(sorted_ids[g[0]]): records[g] for g in np.split(order, bounds)}
+    return {int(ids[g[0]]): records[g] for g in np.split(order, bounds)}
 
 
 def trade_columns(records: Records) -> TradeColumns:

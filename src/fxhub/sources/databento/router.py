@@ -63,9 +63,12 @@ class _FrontSelector:
         self._seen: set[str] = set()
         self._sessions: list[datetime] = []
 
+    def saw(self, contract: str) -> None:
+        """A contract's first record arrived: it is a candidate from now on."""
+        self._seen.add(contract)
+
     def observe(self, candle: Candle, session: datetime) -> None:
         assert candle.instrument is not None
-        self._seen.add(candle.instrument)
         self._volume[(session, candle.instrument)] += candle.volume
         self._total[candle.instrument] += candle.volume
 
@@ -162,6 +165,7 @@ class DatabentoBars:
             self.stats.skipped_instruments[instrument_id] = f"{raw} is not an outright future"
             logger.info("skipping %s (instrument %d): not an outright future", raw, instrument_id)
             return None
+        self._selectors[target.symbol].saw(raw)
         builder = MinuteBarBuilder(
             target, self.spec, self._collect(target), self._market_open, levels=max(levels, 1)
         )

@@ -4,8 +4,10 @@ Each record's raw bytes are buffered per schema until a record of a later minute
 buffer goes to the router as one small array: the same builders and the same per-minute arithmetic as
 the file path, so both give identical candles. Memory holds at most one minute of records.
 
-Trades are counted once: when an instrument arrives in a book schema (whose `T` records are its
-trades), its records in poorer schemas (MBP-1 beside MBP-10, trades beside either) are dropped.
+Trades are counted once: a trade seen in one schema (a `T` record of a book schema, or a trades record)
+is dropped when its twin arrives in another, by (instrument_id, ts_event, sequence), whichever comes
+first; and once an instrument arrives in a richer book schema, its records in poorer schemas (MBP-1
+beside MBP-10, trades beside either) are dropped.
 """
 
 from __future__ import annotations
@@ -39,32 +41,49 @@ class StreamingBars:
         self._buffers: dict[type, list[bytes]] = {kind: [] for kind in _BAR_RECORDS}
         self._minute: int | None = None
         self._covered: dict[type, set[int]] = {kind: set() for kind in _BAR_RECORDS}  # ids seen per schema
+        self._trades_seen: dict[int, set[tuple[int, int, int]]] = {}  # minute → trade identities
         self.records = 0
         self.duplicates_dropped = 0
         self.heartbeats = 0
 
-    def on_record(self, record: object) -> None:
+    def on_record(self, record: Any) -> None:
+        """One DBN record object of any type (the client's record classes ship without type hints)."""
         kind = type(record)
         buffer = self._buffers.get(kind)
         if buffer is not None:
-            minute = record.ts_event // NS_PER_MINUTE  # type: ignore[attr-defined]
+            minute = record.ts_event // NS_PER_MINUTE
             if self._minute is not None and minute > self._minute:
                 self._release()
             if self._minute is None or minute > self._minute:
                 self._minute = minute
             self.records += 1
-            instrument_id = record.instrument_id  # type: ignore[attr-defined]
+            instrument_id = record.instrument_id
             if self._richer_covers(kind, instrument_id):
                 self.duplicates_dropped += 1
                 return
+            is_trade = kind is dbn.TradeMsg or record.action == "T"
+            if is_trade and self._seen_trade(instrument_id, record.ts_event, record.sequence, minute):
+                self.duplicates_dropped += 1
+                return
             self._covered[kind].add(instrument_id)
-            buffer.append(bytes(record))  # type: ignore[call-overload]
+            buffer.append(bytes(record))
         elif kind is dbn.SymbolMappingMsg:
-            self.bars.symbols.add(record.instrument_id, record.stype_out_symbol)  # type: ignore[attr-defined]
+            self.bars.symbols.add(record.instrument_id, record.stype_out_symbol)
         elif kind is dbn.SystemMsg:
             self.heartbeats += 1
         elif kind is dbn.ErrorMsg:
-            logger.error("gateway error: %s", record.err)  # type: ignore[attr-defined]
+            logger.error("gateway error: %s", record.err)
+
+    def _seen_trade(self, instrument_id: int, ts_event: int, sequence: int, minute: int) -> bool:
+        """Remember a trade's identity; True when it was seen before. Keeps the last two minutes only."""
+        key = (instrument_id, ts_event, sequence)
+        for seen in self._trades_seen.values():
+            if key in seen:
+                return True
+        self._trades_seen.setdefault(minute, set()).add(key)
+        for old in [m for m in self._trades_seen if m < minute - 1]:
+            del self._trades_seen[old]
+        return False
 
     def _richer_covers(self, kind: type, instrument_id: int) -> bool:
         for richer in _BAR_RECORDS:
