@@ -355,7 +355,7 @@ def test_read_quotes_of_corrupt_gzip_recording_raises_data_format_error(tmp_path
     path.write_bytes(path.read_bytes() + bytes.fromhex("1f8b08000000000000ff") + b"\x07" + bytes(16))
     quotes = read_quotes(path)
     assert next(quotes)[1] == EPIC
-    with pytest.raises(DataFormatError, match=r"recording.csv.gz:4: cannot read the recording .*invalid block type"):
+    with pytest.raises(DataFormatError, match=r"csv.gz:4: cannot read the recording .*invalid block type"):
         next(quotes)
 
 
