@@ -12,7 +12,19 @@ def test_public_names_are_sorted_and_importable() -> None:
 
 def test_module_exposes_no_unlisted_public_names() -> None:
     public = {name for name in vars(fxhub) if not name.startswith("_")}
-    subpackages = {"errors", "instruments", "model", "settings", "sessions", "sources", "sim", "cli"}
+    subpackages = {
+        "cli",
+        "collect",
+        "core",
+        "errors",
+        "hub",
+        "instruments",
+        "model",
+        "sessions",
+        "settings",
+        "sim",
+        "sources",
+    }
     assert public - subpackages == set(fxhub.__all__) - {"__version__"}
 
 

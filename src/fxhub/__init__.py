@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
 from fxhub.errors import ConfigError, DataFormatError, FxhubError, ValidationError
+from fxhub.hub.client import connect_to_data_hub, connect_to_data_hub_async
 from fxhub.instruments import Instrument, get_instrument
 from fxhub.model import AggressorSide, Candle, PriceBasis, Quote, Source, Trade, VolumeType
 from fxhub.settings import Settings, load_settings
@@ -31,6 +32,8 @@ __all__ = [
     "ValidationError",
     "VolumeType",
     "__version__",
+    "connect_to_data_hub",
+    "connect_to_data_hub_async",
     "get_instrument",
     "load_settings",
 ]

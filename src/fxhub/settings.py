@@ -22,7 +22,7 @@ from dotenv import dotenv_values
 
 from fxhub.errors import ConfigError
 
-__all__ = ["ENV_FILES", "SETTING_NAMES", "Secret", "Settings", "load_settings"]
+__all__ = ["ENV_FILES", "SETTING_NAMES", "Secret", "Settings", "load_settings", "mask_store_url"]
 
 ENV_FILES: Final = (".env", ".env.scalper")
 """Files read from the working directory, highest precedence first."""
@@ -103,7 +103,7 @@ class Secret:
         raise AttributeError(f"Secret is immutable, cannot delete {name!r}")
 
 
-def _mask_store(value: str) -> str:
+def mask_store_url(value: str) -> str:
     """Mask the password of a database URL (`user:****@host`) and any `password=` parameter."""
     scheme, sep, rest = value.partition("://")
     if sep and "@" in rest:
@@ -130,7 +130,7 @@ def _check_url(value: str, origin: str) -> str:
         or parts.fragment
     ):
         raise ConfigError(
-            f"FXHUB_URL must be http(s)://host[:port] such as {_DEFAULT_URL}, was {_mask_store(value)!r} "
+            f"FXHUB_URL must be http(s)://host[:port] such as {_DEFAULT_URL}, was {mask_store_url(value)!r} "
             f"(from {origin}); fix it there or unset it to use the default"
         )
     return value.rstrip("/")
@@ -200,11 +200,11 @@ class Settings:
         values = {name: getattr(self, name.lower()) for name in SETTING_NAMES}
         shown = {name: "(not set)" if value is None else str(value) for name, value in values.items()}
         if self.fxhub_store is not None:
-            shown["FXHUB_STORE"] = _mask_store(self.fxhub_store)
+            shown["FXHUB_STORE"] = mask_store_url(self.fxhub_store)
         return shown
 
     def __repr__(self) -> str:
-        store = None if self.fxhub_store is None else _mask_store(self.fxhub_store)
+        store = None if self.fxhub_store is None else mask_store_url(self.fxhub_store)
         shown = {name.lower(): getattr(self, name.lower()) for name in SETTING_NAMES}
         shown |= {"fxhub_store": store, "source_files": self.source_files, "config_dir": self.config_dir}
         return f"Settings({', '.join(f'{key}={value!r}' for key, value in shown.items())})"

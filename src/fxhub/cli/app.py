@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
-from fxhub.cli import demo, simulate
+from fxhub.cli import collect, demo, serve, simulate
 from fxhub.errors import FxhubError
 
 __all__ = ["app", "main"]
@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 app.command("simulate")(simulate.simulate_command)
 app.command("demo")(demo.demo_command)
+app.command("serve")(serve.serve_command)
+app.add_typer(collect.collect_app, name="collect")
 
 
 @app.callback()

@@ -22,6 +22,7 @@ __all__ = ["CANDLE_INTERVAL", "Candle", "parse_utc_timestamp"]
 CANDLE_INTERVAL: Final = timedelta(minutes=1)
 _SYMBOL_RE: Final = re.compile(r"[A-Z0-9]{1,12}(_[A-Z0-9]{1,12})?")
 _E = TypeVar("_E", Source, VolumeType, PriceBasis)
+_MAX_COUNT: Final = 2**63 - 1  # fits every store's integer column
 _EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(2200, 1, 1, tzinfo=UTC)
 # buy + sell volume may not exceed volume; float sums get this much slack.
@@ -48,7 +49,10 @@ def parse_utc_timestamp(value: object, *, field: str = "timestamp", where: str =
         raise ValidationError(
             field, value, "must be timezone-aware (UTC); a naive time is ambiguous", where=where
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+00:01 is before the first representable instant
+        raise ValidationError(field, value, "must lie within years 1 to 9999 in UTC", where=where) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +151,8 @@ class Candle:
                     raise ValidationError(name, count, "must be a whole number", where=where)
                 if count < 0:
                     raise ValidationError(name, count, "must be ≥ 0", where=where)
+                if count > _MAX_COUNT:
+                    raise ValidationError(name, count, f"must be ≤ {_MAX_COUNT}", where=where)
                 set_(self, name, int(count))
         if self.vwap is not None:
             vwap = _number("vwap", self.vwap, where)

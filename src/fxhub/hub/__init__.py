@@ -1,0 +1,1 @@
+"""The hub: one server every candle goes through, its stores, and the client strategies use."""

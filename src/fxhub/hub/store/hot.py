@@ -1,0 +1,165 @@
+"""The newest minutes of every series in memory, so that `latest` — what strategies poll — skips the database.
+
+Limitation: the window sees only the writes that go through it. When several hubs share one PostgreSQL
+database, each hub's window misses the other hubs' pushes (until its series is evicted and reloaded);
+run such hubs with `window=0`, which turns the cache off and makes every call go to the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Final
+
+from fxhub.hub.store._rows import check_limit, merge_sources, newest
+from fxhub.hub.store.base import CandleStore, InventoryRow, UpsertResult
+from fxhub.model import Candle, Source
+
+__all__ = ["DEFAULT_WINDOW", "MAX_CACHED_SERIES", "HotWindowStore"]
+
+DEFAULT_WINDOW: Final = 2000
+"""Candles kept per (symbol, source): a day and a half of minutes."""
+MAX_CACHED_SERIES: Final = 1024
+"""Series kept in memory at most; the least recently read one is dropped (and reloaded when read)."""
+_LOAD_ATTEMPTS: Final = 3
+
+_SeriesKey = tuple[str, Source]
+
+
+def _timestamp(candle: Candle) -> datetime:
+    return candle.timestamp
+
+
+class HotWindowStore:
+    """A `CandleStore` that serves `latest(limit ≤ window)` from memory and delegates everything else.
+
+    A series' window is its newest `window` candles, oldest first, loaded from `inner.latest` the first
+    time the series is read and kept so by every `upsert` through this store: new minutes enter,
+    revisions replace, minutes older than a full window are ignored (they cannot displace newer ones).
+    A window shorter than `window` therefore holds its whole series, so a window answers any `latest`
+    with `limit ≤ window` exactly, and windows of several sources merge exactly. Writes through this
+    store are serialised, so windows follow the database's commit order. `window=0` turns the cache off.
+    Thread-safe.
+    """
+
+    def __init__(self, inner: CandleStore, *, window: int = DEFAULT_WINDOW) -> None:
+        if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+            raise ValueError(f"`window` must be a whole number ≥ 0 (0 turns the cache off), was {window!r}")
+        self._inner = inner
+        self._window = window
+        self._lock = threading.Lock()  # guards the two dicts below; never held during I/O
+        self._write_lock = threading.Lock()  # one upsert at a time, so windows apply in commit order
+        self._series: OrderedDict[_SeriesKey, list[Candle]] = OrderedDict()
+        # Bumped after every committed write to a series; a load that raced a write is not kept.
+        self._versions: dict[_SeriesKey, int] = {}
+
+    @property
+    def inner(self) -> CandleStore:
+        """The store behind the cache."""
+        return self._inner
+
+    @property
+    def window(self) -> int:
+        """Candles kept per series; 0 when the cache is off."""
+        return self._window
+
+    def __repr__(self) -> str:
+        return f"HotWindowStore({self._inner!r}, window={self._window})"
+
+    def upsert(self, candles: Sequence[Candle]) -> UpsertResult:
+        """Write through to the inner store, then apply what changed to the loaded windows."""
+        if self._window == 0:
+            return self._inner.upsert(candles)
+        with self._write_lock:
+            try:
+                result = self._inner.upsert(candles)
+            except BaseException:
+                # A failed write stored nothing, unless it failed after the commit (a lost reply);
+                # forgetting the series' windows is right in both cases.
+                self._invalidate((candle.symbol, candle.source) for candle in candles)
+                raise
+            with self._lock:
+                for candle in result.changed:
+                    key = (candle.symbol, candle.source)
+                    self._versions[key] = self._versions.get(key, 0) + 1
+                    loaded = self._series.get(key)
+                    if loaded is not None:
+                        self._apply(loaded, candle)
+        return result
+
+    def latest(self, symbol: str, limit: int, source: Source | None = None) -> list[Candle]:
+        """The newest `limit` candles from memory when `limit ≤ window`, else from the inner store."""
+        check_limit(limit)
+        if self._window == 0 or limit > self._window:
+            return self._inner.latest(symbol, limit, source)
+        if limit == 0:
+            return []
+        if source is not None:
+            return self._newest(symbol, source, limit)
+        # Each window holds its whole series or its newest `window` ≥ `limit`: their merge has the answer.
+        return newest(merge_sources(self._newest(symbol, s, limit) for s in Source), limit)
+
+    def range(
+        self, symbol: str, start: datetime, end: datetime, source: Source | None = None
+    ) -> list[Candle]:
+        """Delegated to the inner store."""
+        return self._inner.range(symbol, start, end, source)
+
+    def inventory(self) -> list[InventoryRow]:
+        """Delegated to the inner store."""
+        return self._inner.inventory()
+
+    def count(self) -> int:
+        """Delegated to the inner store."""
+        return self._inner.count()
+
+    def close(self) -> None:
+        """Drop the windows and close the inner store."""
+        with self._lock:
+            self._series.clear()
+        self._inner.close()
+
+    def _newest(self, symbol: str, source: Source, limit: int) -> list[Candle]:
+        """The newest `limit` candles of one series, loading its window first if needed."""
+        key = (symbol, source)
+        for _ in range(_LOAD_ATTEMPTS):
+            with self._lock:
+                loaded = self._series.get(key)
+                if loaded is not None:
+                    self._series.move_to_end(key)
+                    return newest(loaded, limit)
+                version = self._versions.get(key, 0)
+            candles = self._inner.latest(symbol, self._window, source)
+            with self._lock:
+                loaded = self._series.get(key)
+                if loaded is None and self._versions.get(key, 0) == version:
+                    # No write committed since `version` was read, so `candles` is current; a write that
+                    # commits from here on finds the window and applies itself.
+                    loaded = list(candles)
+                    self._series[key] = loaded
+                    while len(self._series) > MAX_CACHED_SERIES:
+                        self._series.popitem(last=False)
+                if loaded is not None:
+                    self._series.move_to_end(key)
+                    return newest(loaded, limit)
+            # A write to this series committed while we read: what we read may miss it; read again.
+        return self._inner.latest(symbol, limit, source)
+
+    def _apply(self, candles: list[Candle], candle: Candle) -> None:
+        """Put one committed candle into a window, keeping it the newest `window` of its series."""
+        at = bisect_left(candles, candle.timestamp, key=_timestamp)
+        if at < len(candles) and candles[at].timestamp == candle.timestamp:
+            candles[at] = candle  # a revision
+        elif at > 0 or len(candles) < self._window:  # else older than a full window: not among the newest
+            candles.insert(at, candle)
+            if len(candles) > self._window:
+                del candles[0]
+
+    def _invalidate(self, keys: Iterable[_SeriesKey]) -> None:
+        with self._lock:
+            for key in set(keys):
+                self._versions[key] = self._versions.get(key, 0) + 1
+                self._series.pop(key, None)
