@@ -1,4 +1,4 @@
-"""A real hub process (`python -m fxhub serve`) on loopback, for tests that need the whole server.
+"""Real hub processes (`python -m fxhub serve`) on loopback, shared by every test folder.
 
 `hub_process(store_url=..., extra_args=...)` starts one and waits until /healthz answers; the object it
 returns can `stop()` it (SIGTERM, then SIGKILL), `kill9()` it and `restart()` it on the same port, store
