@@ -6,7 +6,7 @@ import importlib
 import sys
 from typing import Final
 
-BENCHMARKS: Final = ("simulate",)
+BENCHMARKS: Final = ("simulate", "databento", "hub")
 
 
 def main(argv: list[str]) -> None:

@@ -89,7 +89,7 @@ START: Level = (100, 5, 102, 7)
 )
 def test_ofi_of_one_best_level_update_matches_hand_computation(after: Level, expected: int) -> None:
     terms = ofi_terms(_books([[START], [after]]), None)
-    assert terms.dtype == np.int64
+    assert terms.dtype == np.int32
     assert terms.tolist() == [[0], [expected]]
 
 

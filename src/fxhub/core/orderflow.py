@@ -19,18 +19,19 @@ from fxhub.core.bars.columns import BookColumns, BookState
 __all__ = ["ofi_terms"]
 
 Ints = npt.NDArray[np.int64]
+Sizes = npt.NDArray[np.int32]
 
 
-def _terms(pb: Ints, qb: Ints, pa: Ints, qa: Ints, pb0: Ints, qb0: Ints, pa0: Ints, qa0: Ints) -> Ints:
-    terms: Ints = qb * (pb >= pb0) - qb0 * (pb <= pb0) - qa * (pa <= pa0) + qa0 * (pa >= pa0)
+def _terms(pb: Ints, qb: Sizes, pa: Ints, qa: Sizes, pb0: Ints, qb0: Sizes, pa0: Ints, qa0: Sizes) -> Sizes:
+    terms: Sizes = qb * (pb >= pb0) - qb0 * (pb <= pb0) - qa * (pa <= pa0) + qa0 * (pa >= pa0)
     return terms
 
 
-def ofi_terms(books: BookColumns, previous: BookState | None) -> Ints:
+def ofi_terms(books: BookColumns, previous: BookState | None) -> Sizes:
     """e_n for every state and level, shape (n, levels); the first state is measured against `previous`
     (the last state before these), or contributes 0 when there is none."""
     pb, qb, pa, qa = books.bid_key, books.bid_sz, books.ask_key, books.ask_sz
-    terms = np.zeros(pb.shape, np.int64)
+    terms = np.zeros(pb.shape, np.int32)
     if not len(books):
         return terms
     terms[1:] = _terms(pb[1:], qb[1:], pa[1:], qa[1:], pb[:-1], qb[:-1], pa[:-1], qa[:-1])

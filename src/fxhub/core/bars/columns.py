@@ -31,6 +31,7 @@ EMPTY_BID: Final = -EMPTY_ASK  # order key of an empty bid level; negating swaps
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Sizes = npt.NDArray[np.int32]  # book level sizes: int32 keeps order-flow arithmetic fast and exact
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,24 +64,23 @@ class BookColumns:
 
     Level prices are *order keys*: integers that order like the prices (fixed-point 1e-9 prices as the
     exchange sends them, negated for an inverted instrument), with empty levels at `EMPTY_BID` /
-    `EMPTY_ASK`, so order flow needs no float arithmetic. Sizes are integers. The top of book is also
+    `EMPTY_ASK`, so order flow needs no float arithmetic. Sizes are int32. The top of book is also
     kept as float prices in the stored symbol's quoting, for mids and spreads.
     """
 
     ts: Ints
     bid_key: Ints  # shape (n, levels)
     ask_key: Ints
-    bid_sz: Ints
-    ask_sz: Ints
+    bid_sz: Sizes
+    ask_sz: Sizes
     bid_top: Floats  # shape (n,)
     ask_top: Floats
 
     @classmethod
     def empty(cls, levels: int = 1) -> BookColumns:
         keys = np.empty((0, levels), np.int64)
-        return cls(
-            np.empty(0, np.int64), keys, keys.copy(), keys.copy(), keys.copy(), np.empty(0), np.empty(0)
-        )
+        sizes = np.empty((0, levels), np.int32)
+        return cls(np.empty(0, np.int64), keys, keys.copy(), sizes, sizes.copy(), np.empty(0), np.empty(0))
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -120,8 +120,8 @@ class BookState:
 
     bid_key: Ints
     ask_key: Ints
-    bid_sz: Ints
-    ask_sz: Ints
+    bid_sz: Sizes
+    ask_sz: Sizes
 
 
 def invert_quotes(trades: TradeColumns, books: BookColumns) -> tuple[TradeColumns, BookColumns]:

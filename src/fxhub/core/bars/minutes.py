@@ -71,9 +71,9 @@ def _sum_by(index: npt.NDArray[np.intp], weights: Floats, minlength: int) -> Flo
     return np.bincount(index, weights=weights, minlength=minlength).astype(np.float64, copy=False)
 
 
-def _level_sum(matrix: Ints) -> Floats:
-    """Row sums over levels (exact: the terms are integers)."""
-    total: Floats = matrix.sum(axis=1).astype(np.float64)
+def _level_sum(matrix: npt.NDArray[np.int32]) -> Floats:
+    """Row sums over levels (exact: the terms are integers, summed in int64)."""
+    total: Floats = matrix.sum(axis=1, dtype=np.int64).astype(np.float64)
     return total
 
 
@@ -112,7 +112,7 @@ def summarize_minutes(
     if len(books):
         ofi = _sum_by(bi, terms[:, 0].astype(np.float64), minlength=n)
         level_ofi = _sum_by(bi, _level_sum(terms), minlength=n)
-        depth = _sum_by(bi, _level_sum(books.bid_sz + books.ask_sz) / 2.0, minlength=n)
+        depth = _sum_by(bi, (_level_sum(books.bid_sz) + _level_sum(books.ask_sz)) / 2.0, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             average_depth = depth / (book_updates * books.levels)
             ofi_multi = np.where(average_depth > 0, level_ofi / average_depth, np.nan)

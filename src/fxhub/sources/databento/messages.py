@@ -104,12 +104,21 @@ def book_columns(records: Records, levels: int) -> BookColumns:
     rows = np.flatnonzero(keep)
     bid = bid_px[rows]
     ask = ask_px[rows]  # an empty ask already sits at the highest key (UNDEF_PRICE)
+    bid_top, ask_top = bid[:, 0] / PRICE_SCALE, ask[:, 0] / PRICE_SCALE
+    bid[bid == UNDEF_PRICE] = EMPTY_BID
     return BookColumns(
         records["ts_event"][rows].astype(np.int64),
-        np.where(bid == UNDEF_PRICE, EMPTY_BID, bid),
+        bid,
         ask,
-        block["bid_sz"][rows].astype(np.int64),
-        block["ask_sz"][rows].astype(np.int64),
-        bid[:, 0] / PRICE_SCALE,
-        ask[:, 0] / PRICE_SCALE,
+        _sizes(block["bid_sz"][rows]),
+        _sizes(block["ask_sz"][rows]),
+        bid_top,
+        ask_top,
     )
+
+
+def _sizes(raw: npt.NDArray[np.uint32]) -> npt.NDArray[np.int32]:
+    """Level sizes as int32 (fast exact order-flow arithmetic); the undefined size counts as 0."""
+    sizes = raw.view(np.int32)
+    sizes[sizes < 0] = 0  # UNDEF_ORDER_SIZE and anything past 2**31 - 1 contracts
+    return sizes

@@ -31,6 +31,7 @@ _BAR_RECORDS: Final[dict[type, np.dtype[Any]]] = {
     dbn.MBP1Msg: np.dtype(dbn.MBP1Msg._dtypes),
     dbn.TradeMsg: np.dtype(dbn.TradeMsg._dtypes),
 }
+_RICHEST: Final = dbn.MBP10Msg
 
 
 class StreamingBars:
@@ -42,6 +43,7 @@ class StreamingBars:
         self._minute: int | None = None
         self._covered: dict[type, set[int]] = {kind: set() for kind in _BAR_RECORDS}  # ids seen per schema
         self._trades_seen: dict[int, set[tuple[int, int, int]]] = {}  # minute → trade identities
+        self._poorer_seen = False  # a schema poorer than MBP-10 has appeared: trades need de-duplication
         self.records = 0
         self.duplicates_dropped = 0
         self.heartbeats = 0
@@ -50,24 +52,33 @@ class StreamingBars:
         """One DBN record object of any type (the client's record classes ship without type hints)."""
         kind = type(record)
         buffer = self._buffers.get(kind)
-        if buffer is not None:
-            minute = record.ts_event // NS_PER_MINUTE
-            if self._minute is not None and minute > self._minute:
+        if buffer is None:
+            self._on_other(kind, record)
+            return
+        self.records += 1
+        minute = record.ts_event // NS_PER_MINUTE
+        if self._minute is None or minute > self._minute:
+            if self._minute is not None:
                 self._release()
-            if self._minute is None or minute > self._minute:
-                self._minute = minute
-            self.records += 1
-            instrument_id = record.instrument_id
+            self._minute = minute
+        instrument_id = record.instrument_id
+        if kind is not _RICHEST:
             if self._richer_covers(kind, instrument_id):
                 self.duplicates_dropped += 1
                 return
-            is_trade = kind is dbn.TradeMsg or record.action == "T"
-            if is_trade and self._seen_trade(instrument_id, record.ts_event, record.sequence, minute):
-                self.duplicates_dropped += 1
-                return
-            self._covered[kind].add(instrument_id)
-            buffer.append(bytes(record))
-        elif kind is dbn.SymbolMappingMsg:
+            self._poorer_seen = True
+        # A trade's twin can only be pending when a poorer schema is in the stream at all.
+        is_trade = self._poorer_seen and (kind is dbn.TradeMsg or record.action == "T")
+        if is_trade and self._seen_trade(instrument_id, record.ts_event, record.sequence, minute):
+            self.duplicates_dropped += 1
+            return
+        covered = self._covered[kind]
+        if instrument_id not in covered:
+            covered.add(instrument_id)
+        buffer.append(bytes(record))
+
+    def _on_other(self, kind: type, record: Any) -> None:
+        if kind is dbn.SymbolMappingMsg:
             self.bars.symbols.add(record.instrument_id, record.stype_out_symbol)
         elif kind is dbn.SystemMsg:
             self.heartbeats += 1
