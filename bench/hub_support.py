@@ -34,10 +34,10 @@ __all__ = [
     "HubProcess",
     "HubStartError",
     "LoadResult",
-    "grow_postgres",
-    "grow_sqlite",
     "create_database",
     "drop_database",
+    "grow_postgres",
+    "grow_sqlite",
     "market_candles",
     "run_load",
 ]
