@@ -1,0 +1,49 @@
+"""`fxhub demo --once`: a new user's first command runs the whole pipeline and reports, then exits."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_demo_once_fills_a_hub_with_both_sources_for_every_pair_and_exits(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FXHUB_")} | {"COLUMNS": "200"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fxhub",
+            "demo",
+            "--once",
+            "--minutes",
+            "15",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(_free_port()),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines() if "has real trade volume" in line]
+    assert len(rows) == 3
+    for pair in ("EUR_USD", "GBP_USD", "USD_JPY"):
+        row = next(line for line in rows if pair in line)
+        assert row.split("│")[2].strip() == "15"  # DATABENTO candles
+        assert row.split("│")[3].strip() == "15"  # IG candles
+    assert (tmp_path / "hub.sqlite3").is_file()
+    assert (tmp_path / "hub.token").stat().st_mode & 0o077 == 0
