@@ -6,7 +6,7 @@ import importlib
 import sys
 from typing import Final
 
-BENCHMARKS: Final = ("simulate", "databento", "hub")
+BENCHMARKS: Final = ("simulate", "databento", "hub", "fetcher")
 
 
 def main(argv: list[str]) -> None:

@@ -17,6 +17,8 @@ def test_module_exposes_no_unlisted_public_names() -> None:
         "collect",
         "core",
         "errors",
+        "fetcher",
+        "indicators",
         "hub",
         "instruments",
         "model",

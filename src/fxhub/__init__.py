@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
 from fxhub.errors import ConfigError, DataFormatError, FxhubError, ValidationError
+from fxhub.fetcher import UnifiedDataFetcher
 from fxhub.hub.client import connect_to_data_hub, connect_to_data_hub_async
 from fxhub.instruments import Instrument, get_instrument
 from fxhub.model import AggressorSide, Candle, PriceBasis, Quote, Source, Trade, VolumeType
@@ -29,6 +30,7 @@ __all__ = [
     "Settings",
     "Source",
     "Trade",
+    "UnifiedDataFetcher",
     "ValidationError",
     "VolumeType",
     "__version__",

@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
-from fxhub.cli import collect, demo, serve, simulate
+from fxhub.cli import collect, demo, market, serve, simulate
 from fxhub.errors import FxhubError
 
 __all__ = ["app", "main"]
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.command("simulate")(simulate.simulate_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
+app.command("market")(market.market_command)
 app.add_typer(collect.collect_app, name="collect")
 
 
