@@ -6,7 +6,7 @@ import importlib
 import sys
 from typing import Final
 
-BENCHMARKS: Final = ("simulate", "databento", "hub", "fetcher")
+BENCHMARKS: Final = ("simulate", "databento", "hub", "fetcher", "ig")
 
 
 def main(argv: list[str]) -> None:

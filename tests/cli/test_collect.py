@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from cli_support import run_fxhub
 
 from fxhub.hub.client import connect_to_data_hub
 from fxhub.model import Source
@@ -28,25 +26,14 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _fxhub(args: list[str], hub: Any, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FXHUB_")} | {"FXHUB_TOKEN": hub.token}
-    return subprocess.run(
-        [sys.executable, "-m", "fxhub", *args, "--hub", hub.url, "--outbox", str(cwd / "outbox.sqlite3")],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_collect_databento_file_fills_the_hub_with_real_volume_equal_to_truth(
     hub_process: Callable[..., Any], market: Path, tmp_path: Path
 ) -> None:
     hub = hub_process()
     files = sorted(str(p) for p in (market / "cme").glob("*.dbn.zst"))  # mbp-10 and trades: counted once
-    result = _fxhub(["collect", "databento", "--file", *files], hub, tmp_path)
+    result = run_fxhub(
+        ["collect", "databento", "--file", *files], hub, tmp_path, outbox=tmp_path / "outbox.sqlite3"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 left in the outbox" in result.stdout
     truth = pd.read_csv(market / "truth.csv")
@@ -63,7 +50,7 @@ def test_collect_ig_file_fills_the_hub_with_tick_volume_equal_to_quote_counts(
 ) -> None:
     hub = hub_process()
     files = sorted(str(p) for p in (market / "ig").glob("*.ticks.csv"))
-    result = _fxhub(["collect", "ig", "--file", *files], hub, tmp_path)
+    result = run_fxhub(["collect", "ig", "--file", *files], hub, tmp_path, outbox=tmp_path / "outbox.sqlite3")
     assert result.returncode == 0, result.stdout + result.stderr
     truth = pd.read_csv(market / "truth.csv")
     with connect_to_data_hub(hub.url, hub.token) as client:
@@ -77,7 +64,12 @@ def test_collect_databento_refuses_two_modes_and_names_them(
     hub_process: Callable[..., Any], tmp_path: Path
 ) -> None:
     hub = hub_process()
-    result = _fxhub(["collect", "databento", "--file", "x.dbn", "--live"], hub, tmp_path)
+    result = run_fxhub(
+        ["collect", "databento", "--file", "x.dbn", "--live"],
+        hub,
+        tmp_path,
+        outbox=tmp_path / "outbox.sqlite3",
+    )
     assert result.returncode == 2
     assert "exactly one of --file, --historical, --live" in result.stderr
 
@@ -88,6 +80,8 @@ def test_collect_ig_on_an_unknown_file_format_names_the_file(
     hub = hub_process()
     odd = tmp_path / "odd.csv"
     odd.write_text("hello,world\n")
-    result = _fxhub(["collect", "ig", "--file", str(odd)], hub, tmp_path)
+    result = run_fxhub(
+        ["collect", "ig", "--file", str(odd)], hub, tmp_path, outbox=tmp_path / "outbox.sqlite3"
+    )
     assert result.returncode == 2
     assert str(odd) in result.stderr

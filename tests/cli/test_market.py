@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import run_fxhub
 
 from fxhub.sim import SimulationConfig, simulate
 
@@ -26,22 +24,9 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _fxhub(args: list[str], hub: Any, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FXHUB_")} | {"FXHUB_TOKEN": hub.token}
-    return subprocess.run(
-        [sys.executable, "-m", "fxhub", *args, "--hub", hub.url],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def _collect(kind: str, files: list[str], hub: Any, cwd: Path) -> None:
     outbox = ["--outbox", str(cwd / f"outbox-{kind}.sqlite3")]
-    result = _fxhub(["collect", kind, "--file", *files, *outbox], hub, cwd)
+    result = run_fxhub(["collect", kind, "--file", *files, *outbox], hub, cwd)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -52,7 +37,7 @@ def test_market_on_a_hub_filled_by_both_collectors_chooses_databento_with_true_v
     _collect("databento", sorted(str(p) for p in (market / "cme").glob("*.mbp-10.dbn.zst")), hub, tmp_path)
     _collect("ig", sorted(str(p) for p in (market / "ig").glob("*.ticks.csv")), hub, tmp_path)
 
-    result = _fxhub(["market", "EUR_USD", "--bars", "30", "--json"], hub, tmp_path)
+    result = run_fxhub(["market", "EUR_USD", "--bars", "30", "--json"], hub, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert data["selection"]["chosen"] == "DATABENTO"
@@ -65,12 +50,12 @@ def test_market_on_a_hub_filled_by_both_collectors_chooses_databento_with_true_v
     assert "30/30" in data["selection"]["reason"]
 
     hybrid = json.loads(
-        _fxhub(["market", "EUR_USD", "--bars", "30", "--policy", "hybrid", "--json"], hub, tmp_path).stdout
+        run_fxhub(["market", "EUR_USD", "--bars", "30", "--policy", "hybrid", "--json"], hub, tmp_path).stdout
     )
     assert hybrid["price_basis"] == "spot"
     assert hybrid["indicators"]["vwap_type"] == "true_vwap"
 
-    text = _fxhub(["market", "EUR_USD", "--bars", "30"], hub, tmp_path)
+    text = run_fxhub(["market", "EUR_USD", "--bars", "30"], hub, tmp_path)
     assert text.returncode == 0, text.stderr
     assert "DATABENTO" in text.stdout
     assert "why:" in text.stdout
@@ -82,7 +67,7 @@ def test_market_on_a_hub_with_only_ig_falls_back_to_ig_with_twap(
 ) -> None:
     hub = hub_process()
     _collect("ig", sorted(str(p) for p in (market / "ig").glob("*.ticks.csv")), hub, tmp_path)
-    result = _fxhub(["market", "EUR_USD", "--bars", "30", "--json"], hub, tmp_path)
+    result = run_fxhub(["market", "EUR_USD", "--bars", "30", "--json"], hub, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert data["selection"]["chosen"] == "IG"
@@ -91,9 +76,9 @@ def test_market_on_a_hub_with_only_ig_falls_back_to_ig_with_twap(
     assert data["indicators"]["vwap_type"] == "twap"
     assert "DATABENTO has no candles" in data["selection"]["reason"]
 
-    missing = _fxhub(["market", "GBP_USD"], hub, tmp_path)
+    missing = run_fxhub(["market", "GBP_USD"], hub, tmp_path)
     assert missing.returncode == 2
     assert "no market data for GBP_USD" in missing.stderr
-    bad = _fxhub(["market", "EUR_USD", "--policy", "best"], hub, tmp_path)
+    bad = run_fxhub(["market", "EUR_USD", "--policy", "best"], hub, tmp_path)
     assert bad.returncode == 2
     assert "--policy must be one of" in bad.stderr

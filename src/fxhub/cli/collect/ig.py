@@ -27,6 +27,7 @@ from fxhub.sources.ig.live import LiveIg, LiveIgConfig
 from fxhub.sources.ig.replay import IgBars, replay_quotes
 from fxhub.sources.ig.rest import IgRestClient
 from fxhub.sources.ig.vendor_files import read_quotes
+from fxhub.sources.ig.vendor_frames import import_tick_files, read_tick_frames
 from fxhub.sources.pacing import Pacer
 
 __all__ = ["collect_ig"]
@@ -76,14 +77,20 @@ def collect_ig(
         return
     if not paths:
         raise ConfigError("--file needs at least one path (IG recordings or vendor tick files).")
-    readers = [read_quotes(path, fmt=fmt, pair=pair) for path in paths]  # fails fast on a bad file
+    # Vendor files without --speed are imported vectorised; recordings and paced replays go quote by quote.
+    frames = [read_tick_frames(path, fmt=fmt, pair=pair) for path in paths] if speed is None else []
+    vectorised = bool(frames) and all(frame.pair is not None for frame in frames)  # fails fast on a bad file
+    readers = [] if vectorised else [read_quotes(path, fmt=fmt, pair=pair) for path in paths]
     began = time.perf_counter()
     with sink_to_hub("ig", hub, token, outbox, console) as sink:
-        bars = IgBars(sink)
         with console.status(f"replaying {len(paths)} tick file(s)…"):
-            merged = heapq.merge(*readers, key=lambda item: item[0].ts_event)  # files in time order
-            quotes = replay_quotes(merged, bars, pacer=Pacer(speed))
-        late = sum(b.late_quotes for b in bars.builders.values())
+            if vectorised:
+                quotes, late = import_tick_files(frames, sink)
+            else:
+                bars = IgBars(sink)
+                merged = heapq.merge(*readers, key=lambda item: item[0].ts_event)  # files in time order
+                quotes = replay_quotes(merged, bars, pacer=Pacer(speed))
+                late = sum(b.late_quotes for b in bars.builders.values())
         console.print(
             f"{quotes:,} quotes → candles in {time.perf_counter() - began:.1f} s; "
             f"{late:,} quotes of minutes already built were dropped"
