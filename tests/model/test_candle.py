@@ -85,6 +85,29 @@ def test_candle_with_every_extra_round_trips_through_to_dict_and_from_dict() -> 
     assert Candle.from_dict(candle.to_dict()) == candle
 
 
+def test_the_trusted_paths_rebuild_exactly_what_the_validating_constructor_made() -> None:
+    for candle in (full_candle(), Candle(**fields())):
+        rebuilt = Candle._from_trusted_dict(candle.to_dict())
+        assert rebuilt == candle
+        assert [type(getattr(rebuilt, f)) for f in candle.__dataclass_fields__] == [
+            type(getattr(candle, f)) for f in candle.__dataclass_fields__
+        ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"volme": 1.0},  # an unknown key
+        {"timestamp": "2025-11-03T21:00:30Z"},  # not a minute start
+        {"timestamp": "2025-11-03 21:00"},  # another shape
+        {"source": "REUTERS"},
+    ],
+)
+def test_the_trusted_dict_path_still_refuses_what_is_not_to_dict_output(change: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Candle._from_trusted_dict(full_candle().to_dict() | change)
+
+
 def test_candle_to_dict_gives_plain_json_values() -> None:
     assert full_candle().to_dict() == {
         "symbol": "EUR_USD",

@@ -195,17 +195,70 @@ class Candle:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values; extras the source did not fill are left out."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                value = value.strftime("%Y-%m-%dT%H:%M:%SZ")
-            elif isinstance(value, Source | VolumeType | PriceBasis):
-                value = value.value
-            out[f.name] = value
+        # Hot path (every hub response and push): no dataclasses.fields(), no per-field isinstance.
+        # The timestamp is a validated UTC minute start in 1970..2199, so isoformat() is
+        # "YYYY-MM-DDTHH:MM:00+00:00" and its first 19 characters are the seconds-precision form.
+        out: dict[str, Any] = {
+            "symbol": self.symbol,
+            "timestamp": self.timestamp.isoformat()[:19] + "Z",
+            "open": self.open,
+            "high": self.high,
+            "low": self.low,
+            "close": self.close,
+            "volume": self.volume,
+            "source": self.source.value,
+            "volume_type": self.volume_type.value,
+        }
+        for name in _EXTRA_NAMES:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.value if name == "price_basis" else value
         return out
+
+    @classmethod
+    def _trusted(cls, values: Mapping[str, Any]) -> Candle:
+        """A candle from values that were validated and normalised before: fields set, no checks.
+
+        Only for candles read back from fxhub's own store or hub, which accepted them through the
+        validating constructor. `values` must hold the required fields already as their final types
+        (UTC `datetime`, floats, `Source`/`VolumeType`/`PriceBasis` members) and extras or nothing.
+        """
+        candle = object.__new__(cls)
+        for name in _FIELD_ORDER:
+            _SET(candle, name, values.get(name))
+        return candle
+
+    @classmethod
+    def _from_trusted_dict(cls, data: Mapping[str, Any]) -> Candle:
+        """The inverse of `to_dict` for a hub's own output: shape checked, values not re-validated.
+
+        Raises `ValidationError` (or `KeyError`/`TypeError`/`ValueError`) for a body that is not
+        `to_dict` output, so a foreign or broken answer still fails loudly instead of half-parsing.
+        """
+        if (
+            not isinstance(data, dict)
+            or not _FIELD_NAMES.issuperset(data)
+            or not data.keys() >= _REQUIRED_SET
+        ):
+            return cls.from_dict(data)  # the full path names what is wrong
+        values = dict(data)
+        text, basis = values["timestamp"], values.get("price_basis")
+        source = _SOURCES.get(values["source"])
+        volume_type = _VOLUME_TYPES.get(values["volume_type"])
+        if (
+            type(text) is not str
+            or len(text) != 20
+            or not text.endswith(":00Z")
+            or source is None
+            or volume_type is None
+            or (basis is not None and basis not in _PRICE_BASES)
+        ):
+            return cls.from_dict(data)  # the full path names what is wrong
+        values["timestamp"] = datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
+        values["source"], values["volume_type"] = source, volume_type
+        if basis is not None:
+            values["price_basis"] = _PRICE_BASES[basis]
+        return cls._trusted(values)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Candle:
@@ -253,5 +306,12 @@ def _non_negative(field: str, value: object, where: str) -> float:
     return number
 
 
-_FIELD_NAMES: Final = frozenset(f.name for f in fields(Candle))
+_FIELD_ORDER: Final = tuple(f.name for f in fields(Candle))
+_FIELD_NAMES: Final = frozenset(_FIELD_ORDER)
 _REQUIRED: Final = ("symbol", "timestamp", "open", "high", "low", "close", "volume", "source", "volume_type")
+_REQUIRED_SET: Final = frozenset(_REQUIRED)
+_EXTRA_NAMES: Final = tuple(name for name in _FIELD_ORDER if name not in _REQUIRED_SET)
+_SET: Final = object.__setattr__  # bypasses the frozen dataclass's __setattr__, as __post_init__ does
+_SOURCES: Final = {member.value: member for member in Source}
+_VOLUME_TYPES: Final = {member.value: member for member in VolumeType}
+_PRICE_BASES: Final = {member.value: member for member in PriceBasis}

@@ -208,3 +208,37 @@ def test_range_inventory_count_and_close_are_delegated(
 def test_a_window_that_is_not_a_count_is_refused(recording: RecordingStore, window: object) -> None:
     with pytest.raises(ValueError, match="window"):
         HotWindowStore(recording, window=window)  # type: ignore[arg-type]
+
+
+def test_latest_in_memory_answers_as_latest_once_loaded_and_never_reads_the_inner_store(
+    hot: HotWindowStore, recording: RecordingStore, candle: CandleFactory
+) -> None:
+    hot.upsert([candle(n, source=IG) for n in range(12)] + [candle(n, source=DB) for n in range(0, 12, 3)])
+    assert hot.latest_in_memory("EUR_USD", 3) is None  # nothing loaded yet: the caller reads the store
+    hot.latest("EUR_USD", 1)  # loads both windows
+    recording.calls.clear()
+    for source in (None, IG, DB):
+        for limit in range(1, WINDOW + 1):
+            assert hot.latest_in_memory("EUR_USD", limit, source) == recording.inner.latest(
+                "EUR_USD", limit, source
+            )
+    assert recording.calls == []
+
+
+@pytest.mark.parametrize("limit", [0, WINDOW + 1, True, 2.0])
+def test_latest_in_memory_declines_a_limit_the_window_cannot_answer(
+    hot: HotWindowStore, candle: CandleFactory, limit: object
+) -> None:
+    hot.upsert([candle(n) for n in range(10)])
+    hot.latest("EUR_USD", 1, IG)
+    assert hot.latest_in_memory("EUR_USD", limit, IG) is None  # type: ignore[arg-type]
+
+
+def test_latest_in_memory_declines_while_a_write_holds_the_lock(
+    hot: HotWindowStore, candle: CandleFactory
+) -> None:
+    hot.upsert([candle(n) for n in range(10)])
+    hot.latest("EUR_USD", 1, IG)
+    with hot._lock:
+        assert hot.latest_in_memory("EUR_USD", 2, IG) is None
+    assert hot.latest_in_memory("EUR_USD", 2, IG) == [candle(8), candle(9)]

@@ -23,6 +23,7 @@ from fxhub.errors import ConfigError
 from fxhub.hub.server import routes, websocket
 from fxhub.hub.server.config import HubConfig
 from fxhub.hub.server.errors import install_error_handlers
+from fxhub.hub.server.health import CountCache
 from fxhub.hub.server.metrics import READ_ENDPOINTS, HubMetrics, push_outcome
 from fxhub.hub.server.schemas import PushRequest
 from fxhub.hub.server.stream import Broadcaster
@@ -108,6 +109,7 @@ def create_app(config: HubConfig, store: CandleStore) -> FastAPI:
     app.state.config = config
     app.state.store = store
     app.state.store_kind = store_kind(store)
+    app.state.count_cache = CountCache()
     app.state.registry = registry
     app.state.metrics = metrics
     install_error_handlers(app)

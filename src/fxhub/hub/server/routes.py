@@ -10,6 +10,7 @@ from typing import Annotated, Any, Final, TypeVar
 
 import anyio
 import anyio.to_thread
+import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -27,8 +28,15 @@ from fxhub.hub.server.schemas import (
     Inventory,
     PushResult,
 )
-from fxhub.hub.server.state import hub_broadcaster, hub_config, hub_metrics, hub_store, hub_store_kind
-from fxhub.hub.store import StoreError
+from fxhub.hub.server.state import (
+    hub_broadcaster,
+    hub_config,
+    hub_count_cache,
+    hub_metrics,
+    hub_store,
+    hub_store_kind,
+)
+from fxhub.hub.store import HotWindowStore, StoreError
 from fxhub.model import SOURCE_VOLUME_TYPE, Candle, Source, parse_utc_timestamp
 
 __all__ = ["HEALTH_TIMEOUT_SECONDS", "MAX_LATEST", "MAX_RANGE", "router"]
@@ -87,11 +95,15 @@ def _only_query(*names: str) -> Callable[[Request], None]:
     return check
 
 
-def _page(symbol: str, source: Source | None, candles: list[Candle]) -> JSONResponse:
+def _page(symbol: str, source: Source | None, candles: list[Candle]) -> Response:
     # Returned as a response directly: the candles are already valid, so the model only documents them.
-    return JSONResponse(
-        {"symbol": symbol, "source": source, "candles": [candle.to_dict() for candle in candles]}
-    )
+    # orjson writes the same JSON values as json.dumps, several times faster (the hub's hottest path).
+    body = {
+        "symbol": symbol,
+        "source": None if source is None else source.value,
+        "candles": [candle.to_dict() for candle in candles],
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def _query_problem(field: str, value: Any, rule: str) -> dict[str, Any]:
@@ -149,6 +161,7 @@ async def push_candles(
     candles = parse_push(body, config.max_candles_per_push)
     store = hub_store(request)
     result = await _store_call("store the batch", store.upsert, candles)
+    hub_count_cache(request).inserted(result.inserted)
     await hub_broadcaster(request).publish_paced(result.changed, result.replaced_keys)
     hub_metrics(request).count_push(candles, result)
     logger.info(
@@ -176,9 +189,14 @@ async def latest_candles(
     symbol: SymbolPath,
     limit: Annotated[int, Query(ge=1, le=MAX_LATEST, description="How many candles.")] = 100,
     source: SourceQuery = None,
-) -> JSONResponse:
+) -> Response:
     """The newest `limit` candles, oldest first; without `source`, both sources by (timestamp, source)."""
     store = hub_store(request)
+    if isinstance(store, HotWindowStore):
+        # Loaded windows answer without I/O or waiting, so no worker-thread hop is needed for them.
+        cached = store.latest_in_memory(symbol, limit, source)
+        if cached is not None:
+            return _page(symbol, source, cached)
     candles = await _store_call("read the latest candles", store.latest, symbol, limit, source)
     return _page(symbol, source, candles)
 
@@ -205,7 +223,7 @@ async def candle_range(
     limit: Annotated[
         int, Query(ge=1, le=MAX_RANGE, description="At most this many, oldest first.")
     ] = MAX_RANGE,
-) -> JSONResponse:
+) -> Response:
     """Candles with start ≤ timestamp < end, oldest first, at most `limit`."""
     first = _query_time("start", start)
     stop = _query_time("end", end)
@@ -261,9 +279,15 @@ async def healthz(request: Request) -> JSONResponse:
         "version": __version__,
     }
     store = hub_store(request)
+    cache = hub_count_cache(request)
     try:
-        with anyio.fail_after(HEALTH_TIMEOUT_SECONDS):
-            body["candles"] = await anyio.to_thread.run_sync(store.count, abandon_on_cancel=True)
+        cached = cache.fresh()
+        if cached is None:
+            generation = cache.generation()
+            with anyio.fail_after(HEALTH_TIMEOUT_SECONDS):
+                cached = await anyio.to_thread.run_sync(store.count, abandon_on_cancel=True)
+            cache.store(cached, generation)
+        body["candles"] = cached
     except Exception as exc:
         reason = (
             "did not answer in time" if isinstance(exc, TimeoutError) else f"failed ({type(exc).__name__})"

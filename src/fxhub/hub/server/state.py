@@ -10,10 +10,18 @@ from fxhub.hub.store.base import CandleStore
 
 if TYPE_CHECKING:
     from fxhub.hub.server.config import HubConfig
+    from fxhub.hub.server.health import CountCache
     from fxhub.hub.server.metrics import HubMetrics
     from fxhub.hub.server.stream import Broadcaster
 
-__all__ = ["hub_broadcaster", "hub_config", "hub_metrics", "hub_store", "hub_store_kind"]
+__all__ = [
+    "hub_broadcaster",
+    "hub_config",
+    "hub_count_cache",
+    "hub_metrics",
+    "hub_store",
+    "hub_store_kind",
+]
 
 
 def _get(connection: HTTPConnection, name: str) -> Any:
@@ -54,3 +62,9 @@ def hub_broadcaster(connection: HTTPConnection) -> Broadcaster:
     """The live-candle broadcaster; exists while the lifespan runs."""
     broadcaster: Broadcaster = _get(connection, "broadcaster")
     return broadcaster
+
+
+def hub_count_cache(connection: HTTPConnection) -> CountCache:
+    """The cached candle count /healthz reports."""
+    cache: CountCache = _get(connection, "count_cache")
+    return cache

@@ -2,7 +2,7 @@
 
 Both backends keep the nine core fields as columns and the extras (every other `Candle` field that is not
 None) as one compact JSON object, so a new extra field needs no schema migration. Rows are rebuilt
-through the `Candle` constructor, which normalises them exactly as on the way in.
+through `Candle._trusted`: they were validated and normalised by the constructor on the way in.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import heapq
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final
 
 from fxhub.hub.store.base import CandleKey, UpsertResult
-from fxhub.model import Candle, Source, VolumeType, parse_utc_timestamp
+from fxhub.model import Candle, PriceBasis, Source, VolumeType, parse_utc_timestamp
 
 __all__ = [
     "CORE_FIELDS",
@@ -69,20 +69,35 @@ def candle_from_row(
     volume_type: str,
     extras: Mapping[str, Any] | None,
 ) -> Candle:
-    """Rebuild a candle from its columns; `prices` is (open, high, low, close)."""
+    """Rebuild a candle from its columns; `prices` is (open, high, low, close).
+
+    Every row went in through the validating `Candle` constructor, so it comes back through the trusted
+    path (`Candle._trusted`): the columns are only given their model types, not re-checked.
+    """
     open_, high, low, close = prices
-    return Candle(
-        symbol=symbol,
-        source=Source(source),
-        timestamp=timestamp,
-        open=open_,
-        high=high,
-        low=low,
-        close=close,
-        volume=volume,
-        volume_type=VolumeType(volume_type),
-        **(extras or {}),
-    )
+    values: dict[str, Any] = dict(extras) if extras else {}
+    if values:
+        basis = values.get("price_basis")
+        if basis is not None:
+            values["price_basis"] = PriceBasis(basis)
+        for name in _FLOAT_EXTRAS.intersection(values):
+            # PostgreSQL's jsonb keeps numbers as numeric and hands 1e300 back as an int.
+            values[name] = float(values[name])
+    values["symbol"] = symbol
+    values["source"] = Source(source)
+    values["timestamp"] = timestamp if timestamp.tzinfo is UTC else timestamp.astimezone(UTC)
+    values["open"] = float(open_)
+    values["high"] = float(high)
+    values["low"] = float(low)
+    values["close"] = float(close)
+    values["volume"] = float(volume)
+    values["volume_type"] = VolumeType(volume_type)
+    return Candle._trusted(values)
+
+
+_FLOAT_EXTRAS: Final = frozenset(
+    ("vwap", "buy_volume", "sell_volume", "avg_spread_pips", "max_spread_pips", "ofi", "ofi_multi")
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,32 @@ class HotWindowStore:
         # Each window holds its whole series or its newest `window` ≥ `limit`: their merge has the answer.
         return newest(merge_sources(self._newest(symbol, s, limit) for s in Source), limit)
 
+    def latest_in_memory(self, symbol: str, limit: int, source: Source | None = None) -> list[Candle] | None:
+        """`latest` when memory answers it at once, else None: never reads the inner store, never waits.
+
+        None when the cache is off, `limit` is outside 1..window, a needed window is not loaded yet, or
+        another thread holds the lock (a write applying itself); the caller then uses `latest`. The
+        answer is the same `latest` would give, so a server may call this on its event loop.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= self._window:
+            return None
+        sources = tuple(Source) if source is None else (source,)
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            windows: list[list[Candle]] = []
+            for s in sources:
+                loaded = self._series.get((symbol, s))
+                if loaded is None:
+                    return None
+                self._series.move_to_end((symbol, s))
+                windows.append(newest(loaded, limit))  # a copy, taken under the lock
+        finally:
+            self._lock.release()
+        if source is not None:
+            return windows[0]
+        return newest(merge_sources(windows), limit)
+
     def range(
         self, symbol: str, start: datetime, end: datetime, source: Source | None = None
     ) -> list[Candle]:
