@@ -6,7 +6,7 @@ import importlib
 import sys
 from typing import Final
 
-BENCHMARKS: Final = ("simulate", "databento", "hub", "fetcher", "ig")
+BENCHMARKS: Final = ("simulate", "databento", "hub", "fetcher", "ig", "abtest")
 
 
 def main(argv: list[str]) -> None:

@@ -13,6 +13,7 @@ def test_public_names_are_sorted_and_importable() -> None:
 def test_module_exposes_no_unlisted_public_names() -> None:
     public = {name for name in vars(fxhub) if not name.startswith("_")}
     subpackages = {
+        "abtest",
         "cli",
         "collect",
         "core",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import typer
 from rich.console import Console
 
-from fxhub.cli import collect, demo, market, serve, simulate
+from fxhub.cli import abtest, collect, demo, market, serve, simulate
+from fxhub.cli.logs import LogFileOption, LogLevelOption, root_logging
 from fxhub.errors import FxhubError
 
 __all__ = ["app", "main"]
@@ -24,14 +24,13 @@ app.command("simulate")(simulate.simulate_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
 app.command("market")(market.market_command)
+app.command("ab-test")(abtest.abtest_command)
 app.add_typer(collect.collect_app, name="collect")
 
 
 @app.callback()
-def _root(
-    log_level: str = typer.Option("WARNING", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
-) -> None:
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _root(ctx: typer.Context, log_level: LogLevelOption = None, log_file: LogFileOption = None) -> None:
+    root_logging(ctx, log_level, log_file)
 
 
 def main() -> None:
