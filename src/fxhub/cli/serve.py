@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from fxhub.cli.logs import LogFileOption, LogLevelOption, command_logging
 from fxhub.hub.server import HubConfig, ensure_token, serve, token_file_path
 from fxhub.hub.server.config import DEFAULT_HOST, DEFAULT_PORT
 from fxhub.settings import load_settings
@@ -16,6 +17,7 @@ __all__ = ["serve_command"]
 
 
 def serve_command(
+    ctx: typer.Context,
     host: Annotated[
         str,
         typer.Option("--host", help="Address to listen on; anything but loopback is reachable by others."),
@@ -42,12 +44,12 @@ def serve_command(
             "0 when several hubs share one PostgreSQL.",
         ),
     ] = 2000,
-    log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    log_level: LogLevelOption = None,
+    log_file: LogFileOption = None,
 ) -> None:
-    """Serve candles over HTTP and WebSocket; the token is FXHUB_TOKEN, else the hub's token file."""
-    logging.getLogger().setLevel(log_level.upper())
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Serve candles over HTTP and WebSocket until SIGTERM or Ctrl-C; the token is FXHUB_TOKEN, else the
+    hub's token file."""
+    level = command_logging(ctx, log_level, log_file, default_level="INFO")
     settings = load_settings()
     path = token_file_path(os.environ)
     token = ensure_token(settings.fxhub_token, path)
@@ -61,4 +63,4 @@ def serve_command(
         allow_anonymous_reads=allow_anonymous_reads,
         hot_window=hot_window,
     )
-    serve(config, log_level=log_level)
+    serve(config, log_level=level)

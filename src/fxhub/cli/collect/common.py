@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import signal
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from rich.console import Console
 
+from fxhub.cli.stopping import StopEvent, stop_on_signals
 from fxhub.collect import HubSink, default_outbox_path
 from fxhub.errors import ConfigError
 from fxhub.hub.client import connect_to_data_hub
 
 __all__ = [
+    "DRAIN_TIMEOUT_SECONDS",
+    "DrainTimeoutOption",
     "HubOption",
     "OutboxOption",
     "SpeedOption",
     "TokenOption",
+    "log_stop",
     "one_mode",
     "parse_pairs",
     "run_until_signal",
@@ -39,6 +44,18 @@ OutboxOption = Annotated[
 SpeedOption = Annotated[
     float | None, typer.Option("--speed", min=0.001, help="Replay at this many times real time.")
 ]
+DrainTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--drain-timeout",
+        min=0.0,
+        help="Seconds to push the outbox into the hub when stopping; what is left waits for the next run.",
+    ),
+]
+
+logger = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT_SECONDS: Final = 30.0
 
 
 def one_mode(command: str, **modes: bool) -> str:
@@ -60,26 +77,51 @@ def parse_pairs(values: list[str] | None, default: tuple[str, ...]) -> list[str]
 
 @contextmanager
 def sink_to_hub(
-    collector: str, hub: str | None, token: str | None, outbox: Path | None, console: Console
+    collector: str,
+    hub: str | None,
+    token: str | None,
+    outbox: Path | None,
+    console: Console,
+    drain_timeout_s: float = DRAIN_TIMEOUT_SECONDS,
 ) -> Iterator[HubSink]:
-    """The durable sink into the hub; on exit drains what it can and says what is left."""
+    """The durable sink into the hub; on exit drains for up to `drain_timeout_s` and says what is left."""
     client = connect_to_data_hub(hub, token)
-    with HubSink(outbox or default_outbox_path(collector), client) as sink:
+    sink = HubSink(outbox or default_outbox_path(collector), client)
+    logger.info("%s collector: outbox %s, hub %s", collector, sink.outbox.path, client.url)
+    try:
         yield sink
         sink.flush()
         console.print(f"{sink.queued:,} candles queued; pushing to {client.url} …")
+    finally:
+        began = time.monotonic()
+        left = sink.close(drain_timeout_s)
+        logger.info(
+            "outbox drained: queued=%d pushed=%d left=%d seconds=%.1f outbox=%s",
+            sink.queued,
+            sink.stats.pushed,
+            left,
+            time.monotonic() - began,
+            sink.outbox.path,
+            extra={"queued": sink.queued, "pushed": sink.stats.pushed, "left": left},
+        )
     console.print(
-        f"{sink.stats.pushed:,} candles pushed, {sink.left or 0:,} left in the outbox "
+        f"{sink.stats.pushed:,} candles pushed, {left:,} left in the outbox "
         f"{sink.outbox.path} for the next run."
     )
 
 
+def log_stop(stop: StopEvent, what: str) -> None:
+    """Say once that `what` stops because of a signal (no-op when the event was not set by one)."""
+    if stop.signal_name is not None:
+        logger.info(
+            "%s: stopping on %s; the minute in progress goes out incomplete, then the outbox drains",
+            what,
+            stop.signal_name,
+            extra={"signal": stop.signal_name},
+        )
+
+
 def run_until_signal(run: Callable[[threading.Event], None]) -> None:
     """Run `run(stop)` until SIGINT or SIGTERM sets `stop`; the caller then finishes the minute and drains."""
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signals() as stop:
         run(stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -13,14 +13,18 @@ from rich.console import Console
 from rich.table import Table
 
 from fxhub.cli.collect.common import (
+    DRAIN_TIMEOUT_SECONDS,
+    DrainTimeoutOption,
     HubOption,
     OutboxOption,
     SpeedOption,
     TokenOption,
+    log_stop,
     one_mode,
-    run_until_signal,
     sink_to_hub,
 )
+from fxhub.cli.logs import LogFileOption, LogLevelOption, command_logging
+from fxhub.cli.stopping import CutShort, ReplayStopped, StoppablePacer, stop_on_signals
 from fxhub.core.bars import BarSpec
 from fxhub.errors import ConfigError
 from fxhub.model import parse_utc_timestamp
@@ -30,7 +34,6 @@ from fxhub.sources.databento.historical import HistoricalRequest, download_range
 from fxhub.sources.databento.router import DatabentoBars, RouterStats
 from fxhub.sources.databento.session import LiveConfig
 from fxhub.sources.databento.supervisor import LiveSupervisor
-from fxhub.sources.pacing import Pacer
 
 __all__ = ["collect_databento"]
 
@@ -38,6 +41,7 @@ DEFAULT_PARENTS = ("6E.FUT", "6B.FUT", "6J.FUT")
 
 
 def collect_databento(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path] | None, typer.Argument(help="The DBN files for --file.", show_default=False)
     ] = None,
@@ -72,8 +76,12 @@ def collect_databento(
     hub: HubOption = None,
     token: TokenOption = None,
     outbox: OutboxOption = None,
+    drain_timeout: DrainTimeoutOption = DRAIN_TIMEOUT_SECONDS,
+    log_level: LogLevelOption = None,
+    log_file: LogFileOption = None,
 ) -> None:
     """CME futures candles with real volume (source DATABENTO): from DBN files, history, or live."""
+    command_logging(ctx, log_level, log_file, default_level="INFO" if live else "WARNING")
     if price not in ("mid", "trade"):
         raise ConfigError(f"--price must be 'mid' or 'trade', was {price!r}.")
     spec = BarSpec(price="mid" if price == "mid" else "trade")
@@ -81,7 +89,7 @@ def collect_databento(
     console = Console()
     mode = one_mode("databento", file=file, historical=historical is not None, live=live)
     if mode == "live":
-        _live(parents, gateway, spec, hub, token, outbox, console)
+        _live(parents, gateway, spec, hub, token, outbox, drain_timeout, console)
         return
     if mode == "historical":
         assert historical is not None
@@ -97,10 +105,20 @@ def collect_databento(
         raise ConfigError("--file needs at least one DBN file.")
     files = open_dbn_files(paths)
     began = time.perf_counter()
-    with sink_to_hub("databento", hub, token, outbox, console) as sink:
-        bars = DatabentoBars(sink, spec=spec)
+    with (
+        stop_on_signals() as stop,
+        sink_to_hub("databento", hub, token, outbox, console, drain_timeout) as sink,
+    ):
+        handler = CutShort(sink)
+        bars = DatabentoBars(handler, spec=spec)
         with console.status(f"replaying {len(files)} DBN file(s)…"):
-            records = replay_files(files, bars, pacer=Pacer(speed))
+            try:
+                records = replay_files(files, bars, pacer=StoppablePacer(speed, stop))
+            except ReplayStopped:  # a signal: the minute in progress goes out incomplete
+                log_stop(stop, "Databento replay")
+                handler.cut = True
+                bars.flush()
+                records = bars.stats.records
         console.print(
             f"{records:,} records → {bars.stats.candles:,} candles in {time.perf_counter() - began:.1f} s"
         )
@@ -114,6 +132,7 @@ def _live(
     hub: str | None,
     token: str | None,
     outbox: Path | None,
+    drain_timeout_s: float,
     console: Console,
 ) -> None:
     host, port = None, None
@@ -123,14 +142,18 @@ def _live(
             raise ConfigError(f"--gateway must be HOST:PORT such as 127.0.0.1:13000, was {gateway!r}")
         port = int(port_text)
     config = LiveConfig(symbols=parents, gateway=host, port=port, bar_spec=spec)
-    with sink_to_hub("databento", hub, token, outbox, console) as sink:
+    with (
+        stop_on_signals() as stop,
+        sink_to_hub("databento", hub, token, outbox, console, drain_timeout_s) as sink,
+    ):
         supervisor = LiveSupervisor(config, sink, settings=load_settings())  # a missing key fails here
         supervisor.start()
         console.print(f"streaming {', '.join(parents)} from Databento; Ctrl-C or SIGTERM stops")
         try:
-            run_until_signal(lambda stop: _wait(stop, supervisor))
+            _wait(stop, supervisor)
+            log_stop(stop, "Databento live")
         finally:
-            supervisor.stop()
+            supervisor.stop()  # the minute in progress goes out incomplete
     stats = supervisor.stats
     console.print(f"stopped: {stats.records:,} records, {stats.candles:,} candles, {len(stats.gaps)} gaps")
 

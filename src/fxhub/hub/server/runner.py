@@ -45,6 +45,7 @@ def serve(config: HubConfig, *, log_level: str = "info", default_store_dir: Path
 
     `config.token` must be set (`fxhub serve` fills it from FXHUB_TOKEN or the token file).
     `default_store_dir` is where the default SQLite file goes when no store URL is given.
+    uvicorn's own records go through the root logger, as the caller configured it (`fxhub.cli.logs`).
     """
     if config.token is None:
         raise ConfigError("the hub needs a token to serve; set FXHUB_TOKEN or let `fxhub serve` create one")
@@ -67,6 +68,7 @@ def serve(config: HubConfig, *, log_level: str = "info", default_store_dir: Path
                 host=config.host,
                 port=config.port,
                 log_level=log_level.lower(),
+                log_config=None,  # no handlers of uvicorn's own: its records reach the root logger's
                 lifespan="on",
                 server_header=False,
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,

@@ -1,0 +1,31 @@
+"""`fxhub serve --log-file`: the hub's records, uvicorn's too, as JSON lines; SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from websockets.sync.client import connect
+
+
+def test_serve_log_file_gets_json_lines_without_the_token_and_sigterm_exits_0(
+    hub_process: Callable[..., Any], tmp_path: Path
+) -> None:
+    log_file = tmp_path / "hub.jsonl"
+    hub = hub_process(extra_args=["--log-file", str(log_file)])
+    with connect(f"{hub.ws_url}/v1/stream?token={hub.token}", proxy=None, open_timeout=10):
+        pass  # uvicorn logs the WebSocket URL, query token and all
+    assert hub.stop() == 0
+
+    text = log_file.read_text(encoding="utf-8")
+    records = [json.loads(line) for line in text.splitlines()]
+    assert all({"ts", "level", "logger", "msg"} <= set(r) for r in records)
+    messages = [r["msg"] for r in records]
+    assert any(m.startswith("fxhub hub ") and "token=****" in m for m in messages)  # config, masked
+    assert any(r["logger"].startswith("uvicorn") for r in records)  # uvicorn's records come here too
+    assert any("/v1/stream?token=****" in m for m in messages)
+    assert "stopped by SIGTERM" in messages
+    assert messages[-1] == "hub stopped; store closed"
+    assert hub.token not in text
