@@ -26,7 +26,10 @@ def real_6eh4() -> pd.DataFrame:
             f"real data file missing: {REAL_6EH4} (expected beside the repo in ../shared/data/real/cme/)"
         )
     frame = pd.read_csv(REAL_6EH4)
-    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("timestamp_utc"), utc=True))
+    # The file stamps each bar with its close (its first bar is 23:01, a minute after the CME open, and
+    # every day has a 22:00 bar, the 16:00 Chicago close); fxhub labels a minute by its start.
+    stamped = pd.to_datetime(frame.pop("timestamp_utc"), utc=True)
+    frame.index = pd.DatetimeIndex(stamped - pd.Timedelta(minutes=1))
     return frame.astype(float)
 
 

@@ -58,7 +58,7 @@ def test_result_on_real_6eh4_has_every_key_and_is_strict_json(real_6eh4: pd.Data
     json.dumps(result, allow_nan=False)
     assert set(result["series"]) == {"timestamps", "ema_9", "ema_21", "rsi", "adx", "atr"}
     assert result["vpin"]["buckets"] == 50
-    assert result["window_end"] == "2024-01-31T23:59:00Z"
+    assert result["window_end"] == "2024-01-31T23:58:00Z"
 
 
 def test_ema_keys_follow_the_configured_periods(bars: Callable[..., pd.DataFrame]) -> None:
