@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fxhub import __version__
 from fxhub.errors import ConfigError
-from fxhub.hub.server import routes, websocket
+from fxhub.hub.server import dashboard, routes, websocket
 from fxhub.hub.server.config import HubConfig
 from fxhub.hub.server.errors import install_error_handlers
 from fxhub.hub.server.health import CountCache
@@ -115,6 +115,7 @@ def create_app(config: HubConfig, store: CandleStore) -> FastAPI:
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(websocket.router)
+    app.include_router(dashboard.router)
     app.add_middleware(_RequestMetrics, metrics=metrics)
     app.openapi = lambda: _openapi(app, config)  # type: ignore[method-assign]
     return app
