@@ -23,6 +23,7 @@ def test_module_exposes_no_unlisted_public_names() -> None:
         "hub",
         "instruments",
         "model",
+        "ops",
         "sessions",
         "settings",
         "sim",

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from fxhub.cli import abtest, collect, demo, market, serve, simulate
+from fxhub.cli import abtest, check, collect, demo, doctor, market, serve, simulate
 from fxhub.cli.logs import LogFileOption, LogLevelOption, root_logging
 from fxhub.errors import FxhubError
 
@@ -24,6 +24,8 @@ app.command("simulate")(simulate.simulate_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
 app.command("market")(market.market_command)
+app.command("check")(check.check_command)
+app.command("doctor")(doctor.doctor_command)
 app.command("ab-test")(abtest.abtest_command)
 app.add_typer(collect.collect_app, name="collect")
 

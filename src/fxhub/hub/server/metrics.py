@@ -53,6 +53,7 @@ class HubMetrics:
     request_seconds: Histogram
     stream_subscribers: Gauge
     stream_dropped: Counter
+    last_push_seconds: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> HubMetrics:
@@ -92,13 +93,25 @@ class HubMetrics:
                 "Stream messages dropped because a reader fell behind.",
                 registry=registry,
             ),
+            last_push_seconds=Gauge(
+                "fxhub_last_push_timestamp_seconds",
+                "Unix time of the last accepted push that carried candles of this source.",
+                ["source"],
+                registry=registry,
+            ),
         )
 
     def count_push(self, candles: Sequence[Candle], result: UpsertResult) -> None:
-        """Add an accepted batch to `fxhub_candles_pushed_total`, split by source."""
+        """Add an accepted batch to `fxhub_candles_pushed_total` by source; stamp each source's last push.
+
+        `fxhub_last_push_timestamp_seconds` is how `fxhub doctor` tells which collectors push now,
+        whatever minutes their candles are for (a replay pushes old minutes).
+        """
         replaced = Tally(key[1] for key in result.replaced_keys)
         changed = Tally(candle.source.value for candle in result.changed)
         sent = Tally(candle.source.value for candle in candles)
+        for source in sent:
+            self.last_push_seconds.labels(source).set_to_current_time()
         for source in sent.keys() | changed.keys() | replaced.keys():
             inserted = max(changed[source] - replaced[source], 0)
             self.candles_pushed.labels(source, "inserted").inc(inserted)
