@@ -39,11 +39,16 @@ def test_demo_once_fills_a_hub_with_both_sources_for_every_pair_and_exits(tmp_pa
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line for line in result.stdout.splitlines() if "has real trade volume" in line]
+    out = result.stdout
+    rows = [line for line in out.splitlines() if "Has real trade volume!" in line and "│" in line]
     assert len(rows) == 3
     for pair in ("EUR_USD", "GBP_USD", "USD_JPY"):
-        row = next(line for line in rows if pair in line)
-        assert row.split("│")[2].strip() == "15"  # DATABENTO candles
-        assert row.split("│")[3].strip() == "15"  # IG candles
+        cells = [cell.strip() for cell in next(line for line in rows if pair in line).split("│")]
+        assert cells[2:5] == ["30", "15", "15"]  # total, DATABENTO candles, IG candles
+    assert "pipeline healthy" in out
+    assert "EUR_USD as of" in out  # fxhub market EUR_USD
+    assert "DATABENTO (policy auto" in out
+    assert "true_vwap" in out
+    assert "Dashboard: http://127.0.0.1:" in out
     assert (tmp_path / "hub.sqlite3").is_file()
     assert (tmp_path / "hub.token").stat().st_mode & 0o077 == 0

@@ -1,7 +1,9 @@
 """`fxhub demo`: the whole pipeline on a simulated market, on this machine, with no credentials.
 
 Simulates a market, starts a hub (its own SQLite file and token in the demo folder), runs both
-collectors through their durable outboxes, and reports what a strategy would find in the hub.
+collectors through their durable outboxes with progress bars, then shows `fxhub check`'s report, what
+`fxhub market EUR_USD` gives a strategy, and the dashboard's address; the hub stays up until Ctrl-C
+(`--once`: exit after the report, non-zero if the check finds the pipeline unhealthy).
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ import httpx
 import platformdirs
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fxhub.cli.check import print_check_report
 from fxhub.cli.collect.common import run_until_signal
+from fxhub.cli.market import print_market_data
 from fxhub.cli.simulate import print_result
 from fxhub.collect import HubSink
 from fxhub.errors import FxhubError
+from fxhub.fetcher import UnifiedDataFetcher
 from fxhub.hub.client import HubClient, connect_to_data_hub
-from fxhub.model import Source
+from fxhub.ops import STALE_AFTER, CheckReport, MarketHours, check_pipeline, gather_snapshots
 from fxhub.sim import SimulationConfig, simulate
 from fxhub.sources.databento.files import open_dbn_files, replay_files
 from fxhub.sources.databento.router import DatabentoBars
@@ -69,19 +74,35 @@ def demo_command(
     hub = _start_hub(folder, port if _port_free(port) else _free_port())
     try:
         with connect_to_data_hub(hub.url, hub.token) as client:
-            _collect(folder, client, speed, console)
-            console.print(_report(client, DEMO_START, minutes))
+            _collect(folder, client, speed, console, expected=minutes * len(PAIRS))
+            # The check runs as if at the end of the simulated hour, so its clock agrees with the data.
+            report = _check(client, DEMO_START + timedelta(minutes=minutes, seconds=20))
+            console.rule("fxhub check")
+            print_check_report(report, console)
+            console.rule("fxhub market EUR_USD")
+            fetcher = UnifiedDataFetcher(client)
+            print_market_data(fetcher.get_market_data("EUR_USD", bars=min(60, minutes)), console)
+        console.rule("the hub")
         console.print(f"Hub: {hub.url} (store {folder / 'hub.sqlite3'}; token in {hub.token_file}).")
+        console.print(f"Dashboard: {hub.url}/ (it asks for the token: paste the line in {hub.token_file}).")
         console.print(
             f"Try: FXHUB_URL={hub.url} FXHUB_TOKEN_FILE={hub.token_file} "
             f'python -c "import fxhub; print(fxhub.connect_to_data_hub()'
             f".get_latest_candles('EUR_USD', limit=3))\""
         )
+        if not report.ok:
+            raise FxhubError("the demo pipeline is unhealthy: see fxhub check's findings above")
         if not once:
             console.print("The hub stays up: Ctrl-C stops it.")
             run_until_signal(_wait_forever)
     finally:
         hub.stop()
+
+
+def _check(client: HubClient, moment: datetime) -> CheckReport:
+    hours = MarketHours.at(moment)
+    snapshots = gather_snapshots(client, list(PAIRS))
+    return CheckReport(hub_url=client.url, hours=hours, pairs=check_pipeline(snapshots, hours, STALE_AFTER))
 
 
 def _wait_forever(stop: threading.Event) -> None:
@@ -137,13 +158,17 @@ def _start_hub(folder: Path, port: int) -> _Hub:
     )
 
 
-def _collect(folder: Path, client: HubClient, speed: float | None, console: Console) -> None:
-    """Both collectors at once, each through its own durable outbox, as in production."""
+def _collect(folder: Path, client: HubClient, speed: float | None, console: Console, expected: int) -> None:
+    """Both collectors at once, each through its own durable outbox, as in production.
+
+    The progress bars count candles pushed into the hub; `expected` is one per pair and minute.
+    """
     market = folder / "market"
     errors: list[BaseException] = []
+    sinks = {name: HubSink(folder / f"outbox-{name}.sqlite3", client) for name in ("databento", "ig")}
 
     def databento() -> None:
-        with HubSink(folder / "outbox-databento.sqlite3", client) as sink:
+        with sinks["databento"] as sink:
             replay_files(
                 open_dbn_files(sorted((market / "cme").glob("*.mbp-10.dbn.zst"))),
                 DatabentoBars(sink),
@@ -151,7 +176,7 @@ def _collect(folder: Path, client: HubClient, speed: float | None, console: Cons
             )
 
     def ig() -> None:
-        with HubSink(folder / "outbox-ig.sqlite3", client) as sink:
+        with sinks["ig"] as sink:
             readers = [read_quotes(path) for path in sorted((market / "ig").glob("*.ticks.csv"))]
             merged = heapq.merge(*readers, key=lambda item: item[0].ts_event)
             replay_quotes(merged, IgBars(sink), pacer=Pacer(speed))
@@ -166,41 +191,25 @@ def _collect(folder: Path, client: HubClient, speed: float | None, console: Cons
         threading.Thread(target=guarded, args=(job,), name=name)
         for name, job in (("databento-collector", databento), ("ig-collector", ig))
     ]
-    with console.status("collectors replaying the market into the hub…"):
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        tasks = {
+            "databento": progress.add_task("DATABENTO collector → hub", total=expected),
+            "ig": progress.add_task("IG collector → hub", total=expected),
+        }
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        while any(thread.is_alive() for thread in threads):
+            for name, task in tasks.items():
+                progress.update(task, completed=sinks[name].stats.pushed)
+            time.sleep(0.1)
+        for name, task in tasks.items():
+            pushed = sinks[name].stats.pushed
+            progress.update(task, completed=pushed, total=max(expected, pushed))
+    for thread in threads:
+        thread.join()
     if errors:
         raise errors[0]
-
-
-def _report(client: HubClient, start: datetime, minutes: int) -> Table:
-    counts = {(item.symbol, item.source): item.count for item in client.inventory()}
-    table = Table(
-        title=f"What the hub holds for {start:%Y-%m-%d %H:%M}–{start + timedelta(minutes=minutes):%H:%M} UTC"
-    )
-    for column in (
-        "pair",
-        "DATABENTO (real volume)",
-        "IG (tick volume)",
-        "latest DATABENTO candle",
-        "verdict",
-    ):
-        table.add_column(column)
-    for pair in PAIRS:
-        real, tick = counts.get((pair, Source.DATABENTO), 0), counts.get((pair, Source.IG), 0)
-        latest = client.get_latest_candles(pair, limit=1, source=Source.DATABENTO)
-        shown = "—"
-        if latest:
-            c = latest[-1]
-            shown = (
-                f"{c.timestamp:%H:%M} O {c.open:g} H {c.high:g} L {c.low:g} C {c.close:g} "
-                f"vol {c.volume:g} ({c.volume_type.value}, {c.instrument})"
-            )
-        verdict = "✅ has real trade volume" if real else "⚠️ waiting: no Databento candles yet"
-        table.add_row(pair, f"{real:,}", f"{tick:,}", shown, verdict)
-    return table
 
 
 def _port_free(port: int) -> bool:

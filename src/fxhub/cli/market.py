@@ -18,7 +18,7 @@ from fxhub.errors import ConfigError
 from fxhub.fetcher import POLICIES, SelectionPolicy, UnifiedDataFetcher
 from fxhub.hub.client import connect_to_data_hub
 
-__all__ = ["market_command", "market_data_json"]
+__all__ = ["market_command", "market_data_json", "print_market_data"]
 
 _SHOWN_CANDLES = 10
 
@@ -49,7 +49,7 @@ def market_command(
     if as_json:
         typer.echo(json.dumps(market_data_json(result), indent=2, allow_nan=False))
         return
-    _print(result, Console())
+    print_market_data(result, Console())
 
 
 def market_data_json(result: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +83,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _print(result: dict[str, Any], console: Console) -> None:
+def print_market_data(result: dict[str, Any], console: Console) -> None:
+    """`get_market_data`'s result for a person: the selection and why, the last candles, the indicators."""
     selection = result["selection"]
     console.print(
         f"[bold]{result['pair']}[/] as of {_iso(result['as_of'])}: [bold]{selection['chosen']}[/] "
@@ -95,7 +96,7 @@ def _print(result: dict[str, Any], console: Console) -> None:
     )
     console.print(f"coverage: {coverage}", highlight=False)
     console.print(
-        f"volume: {result['volume_source']} ({result['volume_type']}); prices: {result['price_basis']}",
+        f"volume: {result['volume_source']}; prices: {result['price_basis']}",
         highlight=False,
     )
     if result.get("basis"):
@@ -121,9 +122,9 @@ def _print(result: dict[str, Any], console: Console) -> None:
 
 def _cell(value: Any) -> str:
     if isinstance(value, float):
-        return (
-            "" if math.isnan(value) else f"{value:.6g}" if abs(value) >= 1000 else f"{value:.6f}".rstrip("0")
-        )
+        if math.isnan(value):
+            return ""
+        return f"{value:.6g}" if abs(value) >= 1000 else f"{value:.6f}".rstrip("0").rstrip(".")
     if isinstance(value, dict):
         return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
     return str(value)
