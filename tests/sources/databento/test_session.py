@@ -379,3 +379,112 @@ def test_stop_flushes_the_running_minute_as_incomplete(
     assert flushed, "the minute running at stop() was handed on"
     assert {c.complete for c in flushed} == {False}
     assert all(c.volume <= truth[(c.symbol, int(c.timestamp.timestamp()) * S)] for c in flushed)
+
+
+# -- the first minute after a start -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backfill", ["replay", "historical"])
+def test_a_start_mid_minute_marks_that_minute_incomplete_until_the_backfill_rebuilds_it_whole(
+    live_gateway: Callable[..., LiveGateway], live_market: Market, truth: dict[Key, float], backfill: str
+) -> None:
+    # A restart 25 s into the first minute: the stream has nothing of 14:00:00–14:00:25.
+    started = LIVE_START_NS + 25 * S
+    gateway = live_gateway(Scenario(speed=SPEED, heartbeat_interval_s=HEARTBEAT_S, clock_start_ns=started))
+    historical = FakeHistorical(live_market)
+    candles = Candles()
+    supervisor = supervise(gateway, candles, backfill=backfill, historical=historical)
+    with supervisor:
+        wait_for(lambda: candles.has_final(set(truth)), "every minute, the first one backfilled")
+        wait_for(lambda: all(g.backfilled for g in supervisor.stats.gaps), "the backfill")
+    stats = supervisor.stats
+
+    (session,) = gateway.live_sessions
+    (gap,) = stats.gaps
+    assert gap.cause == "start"
+    assert (gap.start_ns, gap.end_ns) == (LIVE_START_NS, session.first_ts_ns)
+    assert session.first_ts_ns is not None
+    assert session.first_ts_ns >= started
+    assert gap.backfilled
+    assert gap.error is None
+    assert gap.candles == len({key[0] for key in truth}), "one rebuilt minute per pair"
+    assert (stats.restarts, stats.reconnects) == (0, 0)
+    starts = [r.replay_start_ns for r in gateway.replay_sessions] + [c["start"] for c in historical.calls]
+    assert starts == [LIVE_START_NS - BACKFILL_WARMUP_NS]
+
+    assert_volumes_equal_truth(candles, truth)
+    first_minute = {key for key in truth if key[1] == LIVE_START_NS}
+    lost_trades = False
+    for key in first_minute:
+        history = candles.history(key)
+        assert [c.complete for c in history] == [False, True], f"{key}: the tail, then the whole minute"
+        assert history[-1].volume == truth[key]
+        lost_trades |= history[0].volume < truth[key]
+    assert lost_trades, "the first 25 s held trades that only the backfill brought back"
+    for key in set(truth) - first_minute:
+        assert [c.complete for c in candles.history(key)] == [None], f"{key}: emitted once, whole"
+
+
+def test_a_start_mid_minute_without_backfill_leaves_that_minute_incomplete(
+    live_gateway: Callable[..., LiveGateway], truth: dict[Key, float]
+) -> None:
+    gateway = live_gateway(Scenario(speed=SPEED, clock_start_ns=LIVE_START_NS + 25 * S))
+    candles = Candles()
+    supervisor = supervise(gateway, candles, backfill="off")
+    second_minute = {key for key in truth if key[1] == LIVE_START_NS + NS_PER_MINUTE}
+    with supervisor:
+        wait_for(lambda: candles.has_final(second_minute), "the second minute")
+    (gap,) = supervisor.stats.gaps
+    assert (gap.cause, gap.start_ns, gap.backfilled) == ("start", LIVE_START_NS, False)
+    assert gateway.replay_sessions == []
+    for key in truth:
+        if key[1] == LIVE_START_NS:
+            assert [c.complete for c in candles.history(key)] == [False], f"{key}: only its tail was seen"
+    for key in second_minute:
+        assert candles.latest[key].volume == truth[key]
+
+
+@pytest.mark.parametrize(
+    ("clock_start_ns", "first_minute_ns"),
+    [
+        pytest.param(
+            LIVE_START_NS + 2 * NS_PER_MINUTE, LIVE_START_NS + 2 * NS_PER_MINUTE, id="on-a-boundary"
+        ),
+        pytest.param(LIVE_START_NS - 20 * S, LIVE_START_NS, id="before-any-data"),
+    ],
+)
+def test_a_start_on_a_minute_boundary_or_before_any_data_records_no_gap(
+    live_gateway: Callable[..., LiveGateway],
+    truth: dict[Key, float],
+    clock_start_ns: int,
+    first_minute_ns: int,
+) -> None:
+    gateway = live_gateway(Scenario(speed=SPEED, clock_start_ns=clock_start_ns))
+    candles = Candles()
+    supervisor = supervise(gateway, candles)
+    seen = {key: volume for key, volume in truth.items() if key[1] >= first_minute_ns}
+    with supervisor:
+        wait_for(lambda: candles.has_final(set(seen)), "every minute from the start on")
+    assert supervisor.stats.gaps == []
+    assert gateway.replay_sessions == []
+    assert_volumes_equal_truth(candles, seen)
+    assert {c.complete for key in seen for c in candles.history(key)} == {None}, "each minute once, whole"
+    assert all(c.timestamp.timestamp() * S >= first_minute_ns for c in candles.events)
+
+
+def test_a_start_while_the_market_is_closed_records_no_gap_for_the_minute_of_the_first_record(
+    live_gateway: Callable[..., LiveGateway], live_market: Market, truth: dict[Key, float]
+) -> None:
+    # Records of a minute the calendar calls closed (as a pre-open book would send): no candle, no gap.
+    gateway = live_gateway(Scenario(speed=SPEED, clock_start_ns=LIVE_START_NS + 25 * S))
+    candles = Candles()
+    config = live_config(gateway)
+    opens = LIVE_START_NS + NS_PER_MINUTE
+    supervisor = LiveSupervisor(
+        config, candles, clock=gateway.market_now_ns, market_open=lambda minute_ns: minute_ns >= opens
+    )
+    seen = {key for key in truth if key[1] >= opens}
+    with supervisor:
+        wait_for(lambda: candles.has_final(seen), "the minutes after the open")
+    assert supervisor.stats.gaps == []
+    assert all(c.timestamp.timestamp() * S >= opens for c in candles.events)

@@ -589,3 +589,84 @@ def test_live_ig_logs_in_again_when_the_stream_refuses_expired_tokens(
     assert len(refusals) == 1
     tlcp.push(TICK, tick(10, 11520.1))
     eventually(lambda: live_ig.stats.quotes == 1)
+
+
+# -- the first minute after a start -------------------------------------------------------------------
+
+MINUTE_BID = (11520.0, 11524.0, 11519.0, 11521.0)
+MINUTE_ASK = (11520.6, 11524.6, 11519.6, 11521.6)
+
+
+def test_live_ig_started_mid_minute_replaces_that_minute_with_igs_minute_price(
+    ig_rest: IgRestStandin, live: Callable[..., tuple[LiveIg, TlcpStandin, list[Candle]]]
+) -> None:
+    ig_rest.add_minute(EPIC, T0, MINUTE_BID, MINUTE_ASK, 42)
+    clock = FakeClock(30)  # (re)started at 10:00:30: the stream has nothing of 10:00:00–10:00:30
+    live_ig, tlcp, candles = live(clock)
+    # IG's last tick, from 09:59:50, comes first (the subscription's snapshot): it builds no candle.
+    for seconds, bid in ((-10, 11519.0), (31, 11520.1), (50, 11520.3), (70, 11521.0)):
+        tlcp.push(TICK, tick(seconds, bid))
+    eventually(lambda: live_ig.stats.backfilled_candles == 1)
+    live_ig.wait_idle()
+    live_ig.close()
+
+    assert live_ig.stats.quotes == 4
+    assert live_ig.stats.gaps == [(ns(0), ns(30))]
+    assert [c.timestamp for c in candles] == [T0, T0 + timedelta(minutes=1)]
+    first, cut = candles
+    assert (first.volume, first.quote_count, first.complete) == (42, None, False), "IG's whole minute"
+    assert (first.open, first.close) == pytest.approx((1.15203, 1.15213))
+    assert (cut.volume, cut.complete) == (1, False)  # cut short by close()
+    (request,) = [r for r in ig_rest.requests if r.path == f"/prices/{EPIC}"]
+    assert request.query["from"] == "2024-01-03T10:00:00"
+
+
+def test_live_ig_started_mid_minute_without_backfill_sends_that_minute_marked_incomplete(
+    ig_rest: IgRestStandin, live: Callable[..., tuple[LiveIg, TlcpStandin, list[Candle]]]
+) -> None:
+    clock = FakeClock(30)
+    live_ig, tlcp, candles = live(clock, backfill=False)
+    for seconds, bid in ((31, 11520.1), (50, 11520.3), (70, 11521.0)):
+        tlcp.push(TICK, tick(seconds, bid))
+    eventually(lambda: len(candles) == 1)
+    live_ig.wait_idle()
+    assert [(c.timestamp, c.volume, c.quote_count, c.complete) for c in candles] == [(T0, 2, 2, False)]
+    assert live_ig.stats.gaps == [(ns(0), ns(30))]
+    assert not any(r.path.startswith("/prices/") for r in ig_rest.requests)
+
+
+# Seconds after T0 (Wednesday 10:00 UTC): Friday 22:10:30 UTC is after the FX close (17:00 New York),
+# Friday 21:59:58 is IG's last tick of the week, Sunday 22:00:05 comes just after the open.
+FRIDAY_CLOSED, FRIDAY_LAST, SUNDAY_OPEN = 216_630, 215_998, 388_805
+
+
+@pytest.mark.parametrize(
+    ("started", "ticks"),
+    [
+        pytest.param(60, (61, 90, 125), id="on-a-minute-boundary"),
+        pytest.param(30, (70, 100, 125), id="mid-minute-but-quiet-until-the-next"),
+        pytest.param(
+            FRIDAY_CLOSED,
+            (FRIDAY_LAST, SUNDAY_OPEN, SUNDAY_OPEN + 35, SUNDAY_OPEN + 60),
+            id="market-closed",
+        ),
+    ],
+)
+def test_live_ig_started_on_a_boundary_or_before_any_quote_of_its_minute_records_no_gap(
+    ig_rest: IgRestStandin,
+    live: Callable[..., tuple[LiveIg, TlcpStandin, list[Candle]]],
+    started: int,
+    ticks: tuple[int, ...],
+) -> None:
+    clock = FakeClock(started)
+    live_ig, tlcp, candles = live(clock)
+    for seconds in ticks:
+        tlcp.push(TICK, tick(seconds, 11520.1))
+    eventually(lambda: len(candles) == 1)
+    live_ig.wait_idle()
+    first_minute = T0 + timedelta(seconds=ticks[-2]) - timedelta(seconds=ticks[-2] % 60)
+    assert [(c.timestamp, c.volume, c.quote_count, c.complete) for c in candles] == [
+        (first_minute, 2, 2, None)
+    ]
+    assert live_ig.stats.gaps == []
+    assert not any(r.path.startswith("/prices/") for r in ig_rest.requests)

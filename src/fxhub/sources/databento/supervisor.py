@@ -23,6 +23,16 @@ clock has passed the range's end plus the grace (so the live builders have emitt
 candles of those minutes), the rebuilt candles are handed on with `complete=True`; candles are keyed by
 minute, so they replace the incomplete ones, and any live candle of those minutes that still turns up is
 dropped. Replayed records never reach the live builders.
+
+The start is a gap too (cause "start"): the live stream has nothing from before the supervisor started,
+so the first minute it sees may be only the tail of a minute, and the hub would take that tail for the
+whole minute (replacing, after a restart, the incomplete candle the previous run left for it). The rule:
+when the first data record lies in a minute that began before the start (the clock read once the first
+session is authenticated, just before it streams) and the market is open in that minute, a gap from that
+minute's start to the first record is recorded and closed at once, and handled like any other: the
+minute goes out `complete=False`, then rebuilt `complete=True` by the backfill. A start exactly on a
+minute boundary, or before any data (market closed, or quiet until a later minute), records none: the
+first minute the stream sees is then whole.
 """
 
 from __future__ import annotations
@@ -57,7 +67,7 @@ from fxhub.sources.databento.session import (
 )
 from fxhub.sources.databento.stream import StreamingBars
 
-__all__ = ["BACKFILL_WARMUP_NS", "GapRecord", "LiveStats", "LiveSupervisor"]
+__all__ = ["BACKFILL_WARMUP_NS", "GapCause", "GapRecord", "LiveStats", "LiveSupervisor"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +81,9 @@ _NOT_DATA: Final = (dbn.SymbolMappingMsg, dbn.SystemMsg, dbn.ErrorMsg)
 CandleHandler = Callable[[Candle], None]
 Clock = Callable[[], int]  # wall-clock time in ns since the epoch
 Token = tuple[int, str | None]  # (supervisor's session number, gateway session id)
+GapCause = Literal["reconnect", "restart", "start"]
+"""The client reconnected by itself; the supervisor started a new session; the supervisor started
+mid-minute (see the module doc)."""
 
 
 @dataclass(slots=True)
@@ -79,7 +92,7 @@ class GapRecord:
 
     start_ns: int
     end_ns: int | None  # None while the feed is still away
-    cause: Literal["reconnect", "restart"]
+    cause: GapCause
     reported: tuple[int, int] | None = None  # (gap_start, gap_end) as the client reported it
     backfilled: bool = False
     candles: int = 0  # rebuilt candles handed on
@@ -188,6 +201,7 @@ class LiveSupervisor:
         self.error: FxhubError | None = None  # why the supervisor gave up, if it did
         # consumer-thread state
         self._current: Token | None = None
+        self._started_ns: int | None = None  # the clock when the first session was about to stream
         self._last_data_ns: int | None = None
         self._open_gap: GapRecord | None = None
         self._recent: dict[tuple[str, int], Candle] = {}  # (symbol, minute) → last live candle emitted
@@ -217,6 +231,7 @@ class LiveSupervisor:
             self._stopping.set()
             self._shutdown()
             raise
+        self._started_ns = self._clock()  # before the supervisor thread starts the stream
         self._log_market_hours()
         self._spawn("databento-supervisor", lambda: self._supervise(session))
 
@@ -402,6 +417,8 @@ class LiveSupervisor:
             if self._open_gap is not None:
                 self._close(record.ts_event)
             ts = int(record.ts_event)
+            if self._last_data_ns is None:
+                self._start_gap(ts)
             if self._last_data_ns is None or ts > self._last_data_ns:
                 self._last_data_ns = ts
                 self._stats.last_record_ns = ts
@@ -435,7 +452,15 @@ class LiveSupervisor:
             _utc(event.end_ns),
         )
 
-    def _open(self, start_ns: int | None, cause: Literal["reconnect", "restart"]) -> None:
+    def _start_gap(self, first_ns: int) -> None:
+        """The first data record, at `first_ns`: its minute lost what came before the start, if it began
+        before the start and the market was open in it (see the module doc)."""
+        minute = first_ns // NS_PER_MINUTE * NS_PER_MINUTE
+        if self._started_ns is not None and minute < self._started_ns and self._market_open(minute):
+            self._open(minute, "start")
+            self._close(first_ns)
+
+    def _open(self, start_ns: int | None, cause: GapCause) -> None:
         """The feed went away after `start_ns` (None: before any data, nothing to refill)."""
         if self._open_gap is not None or start_ns is None:
             return

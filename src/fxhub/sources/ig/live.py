@@ -23,6 +23,16 @@ IG's price history is rationed (an allowance of about 10,000 points a week), so 
 Backfilled candles reach the handler after later live ones; the hub keeps one candle per (symbol,
 source, minute), so they replace whatever was sent for those minutes.
 
+**The start** is a gap of the minute in progress: the stream has nothing from before `start()` (the
+clock read just before the stream connects), so that minute's ticks are only its tail, and the hub
+would take them for the whole minute (after a restart, replacing the incomplete candle the previous run
+left). The rule, per epic: when its first quote lies in the minute in progress at the start, the start
+was not on the minute boundary and the market is open in that minute, the minute is a gap of that
+epic — held, then replaced by IG's minute price like any other gap minute, ``complete=False``. A start on
+the boundary, or an epic whose first quote comes in a later minute (market closed or quiet), has none.
+Quotes of minutes that began before the start minute (the snapshot of IG's last tick, possibly hours
+old) are recorded but build no candle: they cannot make their minute whole.
+
 **Threads.** Quotes arrive on the Lightstreamer listener thread; `advance` runs on the caller's
 thread (`run` calls it every `ADVANCE_INTERVAL_SECONDS`); backfills and recording writes run on one
 worker thread. The candle handler is called from all three and must be thread-safe (`HubSink` is).
@@ -140,6 +150,7 @@ class LiveIgConfig:
 class LiveIgStats:
     quotes: int = 0
     candles: int = 0
+    # (start_ns, end_ns) lost: the stream's gaps, and (minute start, start) of a start mid-minute
     gaps: list[tuple[int, int]] = field(default_factory=list)
     backfilled_candles: int = 0
     backfill_failures: int = 0
@@ -225,6 +236,8 @@ class LiveIg:
         self._scales: dict[str, PriceScale] = {}
         self._symbols: dict[str, str] = {}
         self._gaps: list[_Gap] = []
+        self._started_ns = 0  # the clock just before the stream connected (see the module doc)
+        self._started_epics: set[str] = set()  # epics whose first candle-building quote arrived
         self._closing = False
         self._last_relogin = -math.inf
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -267,6 +280,7 @@ class LiveIg:
             self.config.record_dir.mkdir(parents=True, exist_ok=True)
         self._worker = threading.Thread(target=self._work, name="fxhub-ig-live-worker", daemon=True)
         self._worker.start()
+        self._started_ns = self._clock()  # before any quote can arrive
         stream = IgStream(
             session.lightstreamer_endpoint,
             session.account_id,
@@ -358,7 +372,11 @@ class LiveIg:
     def _on_quote(self, quote: Quote, epic: str) -> None:
         with self._lock:
             self.stats.quotes += 1
-            self._bars.on_quote(quote, epic=epic)
+            if quote.ts_event >= self._started_ns // NS_PER_MINUTE * NS_PER_MINUTE:
+                if epic not in self._started_epics:
+                    self._started_epics.add(epic)
+                    self._start_gap(epic, quote.ts_event)
+                self._bars.on_quote(quote, epic=epic)
             if self._recorder is not None:
                 tick = RecordedTick(quote.ts_event // NS_PER_MS, epic, quote.symbol, quote.bid, quote.ask)
                 self._recorder.add(tick, self._clock())
@@ -376,6 +394,23 @@ class LiveIg:
             "IG live: minutes %s to %s lost updates; their candles wait for IG's minute prices",
             datetime.fromtimestamp(first / 1e9, UTC).strftime("%Y-%m-%d %H:%M"),
             datetime.fromtimestamp(last / 1e9, UTC).strftime("%H:%M"),
+        )
+
+    def _start_gap(self, epic: str, first_ns: int) -> None:
+        """The epic's first quote, at `first_ns`: hold its minute for IG's price if the stream only saw
+        its tail (see the module doc). Under the lock."""
+        minute = first_ns // NS_PER_MINUTE * NS_PER_MINUTE
+        if not minute < self._started_ns < minute + NS_PER_MINUTE or not self._market_open(minute):
+            return
+        gap = (minute, self._started_ns)
+        if gap not in self.stats.gaps:
+            self.stats.gaps.append(gap)
+        self._gaps.append(_Gap(epic, self._symbols[epic], minute, minute))
+        logger.warning(
+            "IG live: started at %s, mid-minute; the candle of %s %s waits for IG's minute prices",
+            datetime.fromtimestamp(self._started_ns / 1e9, UTC).strftime("%H:%M:%S"),
+            self._symbols[epic],
+            datetime.fromtimestamp(minute / 1e9, UTC).strftime("%Y-%m-%d %H:%M"),
         )
 
     def _on_market_state(self, epic: str, state: MarketState) -> None:
