@@ -1,15 +1,17 @@
 """Inputs shared by the Databento source tests: a simulated market across the CME daily break, the
-real GLBX files of the shared data folder (missing files fail the tests: they are required inputs), and
-a stand-in live gateway serving a short simulated market to the real `databento.Live` client."""
+real GLBX files of the shared data folder (missing files fail the tests: they are required inputs), a
+stand-in live gateway serving a short simulated market to the real `databento.Live` client, and a
+stand-in Historical API (HTTPS) serving simulated DBN files to the real `databento.Historical` client."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from historical_gateway import HISTORICAL_API_KEY, HistoricalGateway, TlsFiles, make_tls_files
 from live_gateway import LIVE_API_KEY, LIVE_MINUTES, LIVE_START, LiveGateway, Market, Scenario
 
 from fxhub.sim import SimulationConfig, simulate
@@ -85,3 +87,31 @@ def live_gateway(live_market: Market) -> Iterator[Callable[..., LiveGateway]]:
     yield start
     for gateway in started:
         gateway.close()
+
+
+# ------------------------------------------------------- the Historical API stand-in (test_historical.py)
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A self-signed certificate for 127.0.0.1: the databento client speaks HTTPS only."""
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def historical_gateway(
+    tls_files: TlsFiles, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., HistoricalGateway]]:
+    """Starts Historical API stand-ins serving DBN files; `requests` (hence the client) trusts their
+    certificate through REQUESTS_CA_BUNDLE for the test. Stopped afterwards."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_files.cert))
+    started: list[HistoricalGateway] = []
+
+    def start(files: Sequence[Path], *, api_key: str = HISTORICAL_API_KEY) -> HistoricalGateway:
+        gateway = HistoricalGateway(files, tls_files, api_key=api_key).start()
+        started.append(gateway)
+        return gateway
+
+    yield start
+    for gateway in started:
+        gateway.stop()

@@ -2,6 +2,8 @@
 
 The stand-in serves six simulated minutes of 6E/6B/6J MBP-10 at `SPEED` × real time; the supervisor's
 clock is the stand-in's market clock, so "now" means the same thing on both sides.
+Backfills with `backfill="historical"` go through the real `databento.Historical` client to the
+Historical API stand-in (HTTPS on loopback) serving the same market.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import databento as db
-import databento_dbn as dbn
 import pytest
+from historical_gateway import HistoricalGateway
 from live_gateway import LIVE_API_KEY, LIVE_START, LiveGateway, Market, Scenario, truth_volumes
 
 from fxhub.core.bars import NS_PER_MINUTE, BarSpec
@@ -99,34 +101,19 @@ def supervise(
     return LiveSupervisor(config, handler, clock=gateway.market_now_ns, historical_client=historical)
 
 
-class FakeHistorical:
-    """`databento.Historical` as far as the backfill uses it: `timeseries.get_range` over the market."""
+@pytest.fixture
+def historical(
+    historical_gateway: Callable[..., HistoricalGateway], live_market_dir: Path
+) -> HistoricalGateway:
+    """The Historical API stand-in over the same market; Databento takes one key for Live and Historical."""
+    return historical_gateway(
+        sorted((live_market_dir / "cme").glob("*.mbp-10.dbn.zst")), api_key=LIVE_API_KEY
+    )
 
-    def __init__(self, market: Market) -> None:
-        self.market = market
-        self.timeseries = self
-        self.calls: list[dict[str, object]] = []
 
-    def get_range(
-        self, *, dataset: str, schema: str, symbols: list[str], stype_in: str, start: int, end: int
-    ) -> db.DBNStore:
-        self.calls.append({"symbols": symbols, "stype_in": stype_in, "start": start, "end": end})
-        ids = {iid for iid, raw in self.market.raw_symbols.items() if raw in symbols}
-        metadata = dbn.Metadata(
-            dataset=dataset,
-            start=start,
-            end=end,
-            stype_in=dbn.SType.RAW_SYMBOL,
-            stype_out=dbn.SType.INSTRUMENT_ID,
-            schema=dbn.Schema(schema),
-            symbols=symbols,
-            partial=[],
-            not_found=[],
-            mappings=[],
-            ts_out=False,
-        )
-        body = [r.raw for r in self.market.records if start <= r.ts_event < end and r.instrument_id in ids]
-        return db.DBNStore.from_bytes(bytes(metadata) + b"".join(body))
+def historical_client(historical: HistoricalGateway) -> db.Historical:
+    """The real client the supervisor backfills with, pointed at the stand-in."""
+    return db.Historical(key=LIVE_API_KEY, gateway=historical.url)
 
 
 def records_before(market: Market, ts_ns: int) -> int:
@@ -282,26 +269,33 @@ def test_a_clean_end_of_stream_makes_the_supervisor_start_a_new_session_and_back
 
 
 def test_a_gap_is_backfilled_from_the_historical_api_when_configured(
-    live_gateway: Callable[..., LiveGateway], live_market: Market, truth: dict[Key, float]
+    live_gateway: Callable[..., LiveGateway],
+    live_market: Market,
+    truth: dict[Key, float],
+    historical: HistoricalGateway,
 ) -> None:
     drop_at = records_before(live_market, LIVE_START_NS + NS_PER_MINUTE + 20 * S)
     scenario = Scenario(
         speed=SPEED, heartbeat_interval_s=HEARTBEAT_S, drop_after_records=drop_at, reconnect_delay_s=0.15
     )
     gateway = live_gateway(scenario)
-    historical = FakeHistorical(live_market)
     candles = Candles()
-    supervisor = supervise(gateway, candles, backfill="historical", historical=historical)
+    client = historical_client(historical)
+    supervisor = supervise(gateway, candles, backfill="historical", historical=client)
     with supervisor:
         wait_for(lambda: candles.has_final(set(truth)), "every minute, the gap backfilled")
         wait_for(lambda: all(g.backfilled for g in supervisor.stats.gaps), "the backfill")
     (gap,) = supervisor.stats.gaps
     assert_volumes_equal_truth(candles, truth)
     assert gateway.replay_sessions == [], "no intraday replay"
-    (call,) = historical.calls
-    assert call["stype_in"] == "raw_symbol"
-    assert call["symbols"] == sorted(live_market.raw_symbols.values())
-    assert call["start"] == gap.start_ns // NS_PER_MINUTE * NS_PER_MINUTE - BACKFILL_WARMUP_NS
+    (call,) = historical.requests
+    assert (call.status, call.key) == (200, LIVE_API_KEY)
+    assert call.schema == "mbp-10"
+    assert call.form["stype_in"] == "raw_symbol"
+    assert call.symbols == sorted(live_market.raw_symbols.values())
+    assert int(call.form["start"]) == gap.start_ns // NS_PER_MINUTE * NS_PER_MINUTE - BACKFILL_WARMUP_NS
+    assert gap.end_ns is not None
+    assert int(call.form["end"]) == (gap.end_ns // NS_PER_MINUTE + 1) * NS_PER_MINUTE, "to the minute's end"
 
 
 def test_a_key_refused_when_reconnecting_stops_the_supervisor_with_the_auth_error(
@@ -386,14 +380,16 @@ def test_stop_flushes_the_running_minute_as_incomplete(
 
 @pytest.mark.parametrize("backfill", ["replay", "historical"])
 def test_a_start_mid_minute_marks_that_minute_incomplete_until_the_backfill_rebuilds_it_whole(
-    live_gateway: Callable[..., LiveGateway], live_market: Market, truth: dict[Key, float], backfill: str
+    live_gateway: Callable[..., LiveGateway],
+    truth: dict[Key, float],
+    historical: HistoricalGateway,
+    backfill: str,
 ) -> None:
     # A restart 25 s into the first minute: the stream has nothing of 14:00:00–14:00:25.
     started = LIVE_START_NS + 25 * S
     gateway = live_gateway(Scenario(speed=SPEED, heartbeat_interval_s=HEARTBEAT_S, clock_start_ns=started))
-    historical = FakeHistorical(live_market)
     candles = Candles()
-    supervisor = supervise(gateway, candles, backfill=backfill, historical=historical)
+    supervisor = supervise(gateway, candles, backfill=backfill, historical=historical_client(historical))
     with supervisor:
         wait_for(lambda: candles.has_final(set(truth)), "every minute, the first one backfilled")
         wait_for(lambda: all(g.backfilled for g in supervisor.stats.gaps), "the backfill")
@@ -409,7 +405,9 @@ def test_a_start_mid_minute_marks_that_minute_incomplete_until_the_backfill_rebu
     assert gap.error is None
     assert gap.candles == len({key[0] for key in truth}), "one rebuilt minute per pair"
     assert (stats.restarts, stats.reconnects) == (0, 0)
-    starts = [r.replay_start_ns for r in gateway.replay_sessions] + [c["start"] for c in historical.calls]
+    starts = [r.replay_start_ns for r in gateway.replay_sessions] + [
+        int(r.form["start"]) for r in historical.requests
+    ]
     assert starts == [LIVE_START_NS - BACKFILL_WARMUP_NS]
 
     assert_volumes_equal_truth(candles, truth)

@@ -69,6 +69,14 @@ def collect_databento(
     cache: Annotated[
         Path | None, typer.Option("--cache", help="Where --historical keeps its DBN files.")
     ] = None,
+    historical_gateway: Annotated[
+        str | None,
+        typer.Option(
+            "--historical-gateway",
+            help="https:// URL of the Historical API for --historical (tests, relays); "
+            "default Databento's own.",
+        ),
+    ] = None,
     price: Annotated[
         str, typer.Option("--price", help="OHLC from the book 'mid' (default) or from 'trade' prices.")
     ] = "mid",
@@ -88,6 +96,8 @@ def collect_databento(
     parents = tuple(symbols or DEFAULT_PARENTS)
     console = Console()
     mode = one_mode("databento", file=file, historical=historical is not None, live=live)
+    if historical_gateway is not None and mode != "historical":
+        raise ConfigError(f"--historical-gateway applies to --historical only, was given with --{mode}.")
     if mode == "live":
         _live(parents, gateway, spec, hub, token, outbox, drain_timeout, console)
         return
@@ -100,7 +110,7 @@ def collect_databento(
         )
         key = LiveConfig(symbols=parents).resolve_api_key(load_settings())
         folder = cache or Path(platformdirs.user_cache_dir("fxhub")) / "databento"
-        paths = [download_range(request, key, folder)]
+        paths = [download_range(request, key, folder, gateway=historical_gateway)]
     if not paths:
         raise ConfigError("--file needs at least one DBN file.")
     files = open_dbn_files(paths)

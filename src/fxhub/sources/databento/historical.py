@@ -3,12 +3,17 @@
 Two requests per range, both cached as DBN files under the cache folder:
 
 1. the `definition` schema for the parent symbols (6E.FUT …), which names every contract of the product
-   and its instrument class; outright futures (class F) are kept, calendar spreads (class S) dropped;
+   and its instrument class; outright futures (class F) are kept, calendar spreads (class S) dropped.
+   GLBX publishes its definitions as a snapshot at 00:00 UTC each day, so this request starts at the
+   midnight before START (a range inside one day would otherwise list nothing);
 2. the data schema (MBP-10 by default) for those outright contracts by raw symbol, so the file's
    metadata maps every instrument id to its contract.
 
 The data file then replays through the same path as any DBN file. A cached file is reused as it is;
 delete it to download again. Requests cost money on a Databento account.
+
+`gateway` points the client at another Historical API (a relay, the tests' loopback stand-in); the
+databento client speaks HTTPS only, so it must be an ``https://`` URL.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import databento as db
 
@@ -27,11 +33,12 @@ from fxhub.errors import ConfigError, FxhubError
 from fxhub.settings import Secret
 from fxhub.sources.databento.symbology import outright_root
 
-__all__ = ["HistoricalRequest", "download_range"]
+__all__ = ["DEFAULT_GATEWAY", "HistoricalRequest", "download_range", "historical_client"]
 
 logger = logging.getLogger(__name__)
 
 FUTURE_CLASS: Final = b"F"
+DEFAULT_GATEWAY: Final = "https://hist.databento.com"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,14 +64,27 @@ class HistoricalRequest:
                 f"{self.end:%Y-%m-%dT%H:%MZ}"
             )
 
-    def cache_name(self, schema: str, symbols: Sequence[str]) -> str:
+    @property
+    def definitions_start(self) -> datetime:
+        """The midnight (UTC) before `start`: when that day's definition snapshot was published."""
+        return datetime.combine(self.start.astimezone(UTC).date(), time(0), UTC)
+
+    def cache_name(self, schema: str, symbols: Sequence[str], *, start: datetime | None = None) -> str:
         digest = hashlib.sha256(",".join(sorted(symbols)).encode()).hexdigest()[:10]
-        span = f"{self.start.astimezone(UTC):%Y%m%dT%H%M}-{self.end.astimezone(UTC):%Y%m%dT%H%M}"
+        first = (start or self.start).astimezone(UTC)
+        span = f"{first:%Y%m%dT%H%M}-{self.end.astimezone(UTC):%Y%m%dT%H%M}"
         return f"{self.dataset}.{schema}.{span}.{digest}.dbn.zst"
 
 
 def _get_range(
-    client: Any, request: HistoricalRequest, *, schema: str, symbols: Sequence[str], stype_in: str, path: Path
+    client: Any,
+    request: HistoricalRequest,
+    *,
+    schema: str,
+    symbols: Sequence[str],
+    stype_in: str,
+    start: datetime,
+    path: Path,
 ) -> Path:
     if path.is_file() and path.stat().st_size > 0:
         logger.info("using the cached %s (no request, no cost)", path)
@@ -82,7 +102,7 @@ def _get_range(
             schema=schema,
             symbols=list(symbols),
             stype_in=stype_in,
-            start=request.start.isoformat(),
+            start=start.isoformat(),
             end=request.end.isoformat(),
             path=partial,
         )
@@ -105,17 +125,42 @@ def outright_contracts(definitions: Path) -> list[str]:
     return sorted(s for s in outrights if outright_root(s) is not None)
 
 
-def download_range(request: HistoricalRequest, key: Secret, cache_dir: Path, *, client: Any = None) -> Path:
-    """The DBN data file for `request`, from the cache or downloaded into it."""
+def historical_client(key: Secret, gateway: str | None = None) -> Any:
+    """A `databento.Historical` client for `key`, at Databento's gateway unless `gateway` names another."""
+    if gateway is None:
+        return db.Historical(key=key.reveal())
+    parts = urlsplit(gateway)
+    if parts.scheme != "https" or not parts.netloc or parts.path not in ("", "/") or parts.query:
+        raise ConfigError(
+            f"the Historical API gateway must be an https:// URL such as {DEFAULT_GATEWAY} (the databento "
+            f"client speaks HTTPS only), was {gateway!r}"
+        )
+    return db.Historical(key=key.reveal(), gateway=f"https://{parts.netloc}")
+
+
+def download_range(
+    request: HistoricalRequest,
+    key: Secret,
+    cache_dir: Path,
+    *,
+    client: Any = None,
+    gateway: str | None = None,
+) -> Path:
+    """The DBN data file for `request`, from the cache or downloaded into it.
+
+    `client` replaces the `databento.Historical` client; otherwise one is made for `key` at `gateway`
+    (Databento's own by default).
+    """
     cache_dir.mkdir(parents=True, exist_ok=True)
-    historical = client if client is not None else db.Historical(key=key.reveal())
+    historical = client if client is not None else historical_client(key, gateway)
     definitions = _get_range(
         historical,
         request,
         schema="definition",
         symbols=request.parents,
         stype_in="parent",
-        path=cache_dir / request.cache_name("definition", request.parents),
+        start=request.definitions_start,
+        path=cache_dir / request.cache_name("definition", request.parents, start=request.definitions_start),
     )
     contracts = outright_contracts(definitions)
     if not contracts:
@@ -129,5 +174,6 @@ def download_range(request: HistoricalRequest, key: Secret, cache_dir: Path, *, 
         schema=request.schema,
         symbols=contracts,
         stype_in="raw_symbol",
+        start=request.start,
         path=cache_dir / request.cache_name(request.schema, contracts),
     )
