@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import contextlib
 import functools
-import json
 import os
 import shutil
 import sqlite3
@@ -55,7 +54,9 @@ from bench.hub_support import (
 )
 from bench.timing import median, percentile, repeat_seconds
 from fxhub.hub.client import AsyncHubClient, HubClient
-from fxhub.hub.store import CandleStore, open_store
+from fxhub.hub.client._protocol import parse_candles
+from fxhub.hub.server.routes import page_bytes
+from fxhub.hub.store import CandleStore, HotWindowStore, open_store
 from fxhub.model import Candle
 
 PUSH_CANDLES: Final = 100_000
@@ -379,20 +380,38 @@ def in_process_latest(url: str, *, hot_window: int | None) -> float:
 
 
 def codec_pieces(candles: list[Candle]) -> tuple[float, float]:
-    """p50 of the hub's encoding of a latest-100 answer (as its JSONResponse renders it) and of the
-    client's decoding (json.loads, then `Candle.from_dict` per candle, as `parse_candles` does)."""
-
-    def encode() -> bytes:
-        body = {"symbol": PAIR, "source": None, "candles": [candle.to_dict() for candle in candles]}
-        return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-    body = encode()
-
-    def decode() -> list[Candle]:
-        return [Candle.from_dict(item) for item in json.loads(body)["candles"]]
-
-    timed = interleaved({"encode": encode, "decode": decode}, IN_PROCESS_READS)
+    """p50 of the hub's encoding of a latest-100 page (`routes.page_bytes`, what it does when no kept page
+    answers) and of the client's decoding of it (`parse_candles` on an `httpx.Response` of that body)."""
+    url = "http://127.0.0.1"
+    body = page_bytes(PAIR, None, candles)
+    response = httpx.Response(
+        200, content=body, request=httpx.Request("GET", f"{url}/v1/candles/{PAIR}/latest")
+    )
+    if parse_candles(response, url) != candles:
+        raise RuntimeError("parse_candles(page_bytes(candles)) differs from the candles")
+    timed = interleaved(
+        {
+            "encode": lambda: page_bytes(PAIR, None, candles),
+            "decode": lambda: parse_candles(response, url),
+        },
+        IN_PROCESS_READS,
+    )
     return p50(timed["encode"]), p50(timed["decode"])
+
+
+def kept_page_seconds(url: str) -> float:
+    """p50 of `HotWindowStore.latest_page` once the page is kept: what the hub's latest route does."""
+    store = open_store(url)
+    try:
+        if not isinstance(store, HotWindowStore):
+            raise RuntimeError(f"open_store({url!r}) has no hot window: {store!r}")
+        store.latest(PAIR, LIMIT)  # loads the windows
+        encode = functools.partial(page_bytes, PAIR, None)
+        for _ in range(WARMUP):
+            store.latest_page(PAIR, LIMIT, None, encode)
+        return p50(repeat_seconds(lambda: store.latest_page(PAIR, LIMIT, None, encode), IN_PROCESS_READS))
+    finally:
+        store.close()
 
 
 # --- one store -------------------------------------------------------------------------------------
@@ -568,6 +587,7 @@ def run_store(backend: Backend, options: Options, root: Path, console: Console) 
     store_small = in_process_latest(reads_url, hot_window=0)
     hot_store_small = in_process_latest(reads_url, hot_window=None)
     encode_s, decode_s = codec_pieces(answer)
+    kept_s = kept_page_seconds(reads_url)
     report.add(
         f"latest-100 p50, DB path (--hot-window 0), {small} stored",
         ms(p50(db_small)),
@@ -577,13 +597,14 @@ def run_store(backend: Backend, options: Options, root: Path, console: Console) 
     floor, raw_small, end_to_end = p50(reads.floor), p50(reads.raw), p50(hot_small)
     report.pieces = [
         ("HTTP round trip floor: a GET the router answers 404 (no auth, no store)", floor),
-        (f"hub: store.latest through the hot window (in-process, {small})", hot_store_small),
-        ("hub: encode 100 candles (to_dict + JSON, as its JSONResponse does)", encode_s),
+        (f"hub: the kept page from the hot window (latest_page, in-process, {small})", kept_s),
         (
-            "hub: route, auth, query checks, thread hop (raw GET − the three above)",
-            max(0.0, raw_small - floor - hot_store_small - encode_s),
+            "hub: route, auth, query checks, metrics (raw GET − the two above)",
+            max(0.0, raw_small - floor - kept_s),
         ),
-        ("client: decode (json.loads + Candle.from_dict ×100)", decode_s),
+        ("  not per read: encode 100 candles (page_bytes), once per write to the pair", encode_s),
+        (f"  not per read: store.latest through the hot window (in-process, {small})", hot_store_small),
+        ("client: decode (parse_candles: orjson + Candle._from_trusted_dict ×100)", decode_s),
         (
             "client: the rest of HubClient (its p50 − raw GET − decode)",
             max(0.0, end_to_end - raw_small - decode_s),

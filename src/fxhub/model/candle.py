@@ -34,6 +34,14 @@ def parse_utc_timestamp(value: object, *, field: str = "timestamp", where: str =
 
     A naive value is refused: guessing its zone is how candles end up an hour off after a DST switch.
     """
+    if type(value) is str:
+        # Fast path for what fxhub itself writes ("...Z"): an instant already in UTC is the answer.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is UTC:
+            return parsed
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -88,8 +96,22 @@ class Candle:
     complete: bool | None = None  # False when the feed had a gap inside the minute
 
     def __post_init__(self) -> None:
-        where = f"Candle {self.symbol!r} at {self.timestamp!r}" if isinstance(self.symbol, str) else "Candle"
-        set_ = object.__setattr__
+        # Every candle a push carries comes through here, so the checks run on fast paths (exact float,
+        # UTC datetime, enum member looked up by value) and the error's `where` is only formatted when
+        # something is wrong: it names the symbol and timestamp as they were given.
+        symbol, timestamp = self.symbol, self.timestamp
+        try:
+            self._check_core()
+            self._check_extras()
+        except ValidationError as exc:
+            if exc.where != _WHERE_LATER:
+                raise
+            where = f"Candle {symbol!r} at {timestamp!r}" if isinstance(symbol, str) else "Candle"
+            raise ValidationError(exc.field, exc.value, exc.rule, where=where) from None
+
+    def _check_core(self) -> None:
+        where = _WHERE_LATER
+        set_ = _SET
         if not isinstance(self.symbol, str) or not _SYMBOL_RE.fullmatch(self.symbol):
             raise ValidationError(
                 "symbol",
@@ -97,7 +119,9 @@ class Candle:
                 "must be upper-case like 'EUR_USD' (a pair) or 'ES' (a CME product)",
                 where="Candle",
             )
-        ts = parse_utc_timestamp(self.timestamp, where=where)
+        ts = self.timestamp
+        if type(ts) is not datetime or ts.tzinfo is not UTC:
+            ts = parse_utc_timestamp(ts, where=where)
         if ts.second or ts.microsecond:
             raise ValidationError(
                 "timestamp",
@@ -108,60 +132,75 @@ class Candle:
         if not _EARLIEST <= ts < _LATEST:
             rule = "must lie in the years 1970 to 2199"
             raise ValidationError("timestamp", self.timestamp, rule, where=where)
-        set_(self, "timestamp", ts)
-        set_(self, "source", _enum(Source, "source", self.source, where))
-        set_(self, "volume_type", _enum(VolumeType, "volume_type", self.volume_type, where))
-        expected = SOURCE_VOLUME_TYPE[self.source]
-        if self.volume_type is not expected:
+        if ts is not self.timestamp:
+            set_(self, "timestamp", ts)
+        source = _enum(Source, _SOURCES, "source", self.source, where)
+        volume_type = _enum(VolumeType, _VOLUME_TYPES, "volume_type", self.volume_type, where)
+        set_(self, "source", source)
+        set_(self, "volume_type", volume_type)
+        expected = SOURCE_VOLUME_TYPE[source]
+        if volume_type is not expected:
             raise ValidationError(
                 "volume_type",
-                str(self.volume_type),
-                f"must be {expected.value!r} for source {self.source.value}",
+                str(volume_type),
+                f"must be {expected.value!r} for source {source.value}",
                 where=where,
             )
         for name in ("open", "high", "low", "close"):
-            price = _number(name, getattr(self, name), where)
+            value = getattr(self, name)
+            price = _number(name, value, where)
             if price <= 0:
                 raise ValidationError(name, price, "must be a positive price", where=where)
-            set_(self, name, price)
-        if self.high < self.low:
-            raise ValidationError("high", self.high, f"must be ≥ low ({self.low})", where=where)
+            if price is not value:
+                set_(self, name, price)
+        low, high = self.low, self.high
+        if high < low:
+            raise ValidationError("high", high, f"must be ≥ low ({low})", where=where)
         for name in ("open", "close"):
             price = getattr(self, name)
-            if not self.low <= price <= self.high:
+            if not low <= price <= high:
                 raise ValidationError(
-                    name, price, f"must lie within [low, high] = [{self.low}, {self.high}]", where=where
+                    name, price, f"must lie within [low, high] = [{low}, {high}]", where=where
                 )
-        set_(self, "volume", _non_negative("volume", self.volume, where))
-        self._check_extras(where)
+        volume = _non_negative("volume", self.volume, where)
+        if volume is not self.volume:
+            set_(self, "volume", volume)
 
-    def _check_extras(self, where: str) -> None:
-        set_ = object.__setattr__
+    def _check_extras(self) -> None:
+        where = _WHERE_LATER
+        set_ = _SET
         for name in ("buy_volume", "sell_volume", "avg_spread_pips", "max_spread_pips"):
-            if getattr(self, name) is not None:
-                set_(self, name, _non_negative(name, getattr(self, name), where))
+            value = getattr(self, name)
+            if value is not None:
+                number = _non_negative(name, value, where)
+                if number is not value:
+                    set_(self, name, number)
         for name in ("trade_count", "quote_count"):
             count = getattr(self, name)
-            if count is not None:
-                if (
-                    isinstance(count, bool)
-                    or not isinstance(count, int | float)
-                    or (isinstance(count, float) and not count.is_integer())
-                ):
-                    raise ValidationError(name, count, "must be a whole number", where=where)
-                if count < 0:
-                    raise ValidationError(name, count, "must be ≥ 0", where=where)
-                if count > _MAX_COUNT:
-                    raise ValidationError(name, count, f"must be ≤ {_MAX_COUNT}", where=where)
-                set_(self, name, int(count))
+            if count is None or (type(count) is int and 0 <= count <= _MAX_COUNT):
+                continue
+            if (
+                isinstance(count, bool)
+                or not isinstance(count, int | float)
+                or (isinstance(count, float) and not count.is_integer())
+            ):
+                raise ValidationError(name, count, "must be a whole number", where=where)
+            if count < 0:
+                raise ValidationError(name, count, "must be ≥ 0", where=where)
+            if count > _MAX_COUNT:
+                raise ValidationError(name, count, f"must be ≤ {_MAX_COUNT}", where=where)
+            set_(self, name, int(count))
         if self.vwap is not None:
             vwap = _number("vwap", self.vwap, where)
             if vwap <= 0:
                 raise ValidationError("vwap", vwap, "must be a positive price", where=where)
             set_(self, "vwap", vwap)
         for name in ("ofi", "ofi_multi"):
-            if getattr(self, name) is not None:
-                set_(self, name, _number(name, getattr(self, name), where))
+            value = getattr(self, name)
+            if value is not None:
+                number = _number(name, value, where)
+                if number is not value:
+                    set_(self, name, number)
         sided = (self.buy_volume or 0.0) + (self.sell_volume or 0.0)
         if sided > self.volume * (1 + _VOLUME_SLACK) + _VOLUME_SLACK:
             raise ValidationError(
@@ -182,7 +221,7 @@ class Candle:
                 where=where,
             )
         if self.price_basis is not None:
-            set_(self, "price_basis", _enum(PriceBasis, "price_basis", self.price_basis, where))
+            set_(self, "price_basis", _enum(PriceBasis, _PRICE_BASES, "price_basis", self.price_basis, where))
         if self.instrument is not None and (not isinstance(self.instrument, str) or not self.instrument):
             raise ValidationError("instrument", self.instrument, "must be a non-empty string", where=where)
         if self.complete is not None and not isinstance(self.complete, bool):
@@ -191,7 +230,9 @@ class Candle:
     @property
     def key(self) -> tuple[str, str, datetime]:
         """The identity a store keeps one row for: (symbol, source, timestamp)."""
-        return (self.symbol, self.source.value, self.timestamp)
+        # `_value_` is the member's value attribute itself; `.value` is a Python-level property, and a
+        # store computes keys several times per candle it writes.
+        return (self.symbol, self.source._value_, self.timestamp)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values; extras the source did not fill are left out."""
@@ -224,8 +265,9 @@ class Candle:
         (UTC `datetime`, floats, `Source`/`VolumeType`/`PriceBasis` members) and extras or nothing.
         """
         candle = object.__new__(cls)
-        for name in _FIELD_ORDER:
-            _SET(candle, name, values.get(name))
+        get = values.get
+        for set_slot, name in _SLOT_SETTERS:
+            set_slot(candle, get(name))
         return candle
 
     @classmethod
@@ -235,16 +277,11 @@ class Candle:
         Raises `ValidationError` (or `KeyError`/`TypeError`/`ValueError`) for a body that is not
         `to_dict` output, so a foreign or broken answer still fails loudly instead of half-parsing.
         """
-        if (
-            not isinstance(data, dict)
-            or not _FIELD_NAMES.issuperset(data)
-            or not data.keys() >= _REQUIRED_SET
-        ):
+        if type(data) is not dict or not _FIELD_NAMES.issuperset(data) or not data.keys() >= _REQUIRED_SET:
             return cls.from_dict(data)  # the full path names what is wrong
-        values = dict(data)
-        text, basis = values["timestamp"], values.get("price_basis")
-        source = _SOURCES.get(values["source"])
-        volume_type = _VOLUME_TYPES.get(values["volume_type"])
+        text, basis = data["timestamp"], data.get("price_basis")
+        source = _SOURCES.get(data["source"])
+        volume_type = _VOLUME_TYPES.get(data["volume_type"])
         if (
             type(text) is not str
             or len(text) != 20
@@ -254,15 +291,24 @@ class Candle:
             or (basis is not None and basis not in _PRICE_BASES)
         ):
             return cls.from_dict(data)  # the full path names what is wrong
-        values["timestamp"] = datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
-        values["source"], values["volume_type"] = source, volume_type
+        # Clients read 100 of these per latest-100, so no copy of `data`: slots are set from it directly,
+        # then the four fields that need their model types. "...Z" parses to a UTC datetime (3.11+).
+        candle = object.__new__(cls)
+        get = data.get
+        for set_slot, name in _SLOT_SETTERS:
+            set_slot(candle, get(name))
+        _SET(candle, "timestamp", datetime.fromisoformat(text))
+        _SET(candle, "source", source)
+        _SET(candle, "volume_type", volume_type)
         if basis is not None:
-            values["price_basis"] = _PRICE_BASES[basis]
-        return cls._trusted(values)
+            _SET(candle, "price_basis", _PRICE_BASES[basis])
+        return candle
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Candle:
         """The inverse of `to_dict`; unknown keys are refused so that a typo never drops a field."""
+        if type(data) is dict and _FIELD_NAMES.issuperset(data) and data.keys() >= _REQUIRED_SET:
+            return cls(**data)  # the common case, checked in one pass (a push validates every candle)
         if not isinstance(data, Mapping):
             raise ValidationError("candle", data, "must be a JSON object", where="Candle")
         known = _FIELD_NAMES
@@ -280,7 +326,11 @@ class Candle:
         return cls(**dict(data))
 
 
-def _enum(kind: type[_E], field: str, value: object, where: str) -> _E:
+def _enum(kind: type[_E], members: Mapping[str, _E], field: str, value: object, where: str) -> _E:
+    if isinstance(value, str):
+        member = members.get(value)  # what kind(value) finds, without the Enum call's overhead
+        if member is not None:
+            return member
     try:
         if not isinstance(value, str):
             raise ValueError(value)
@@ -291,6 +341,8 @@ def _enum(kind: type[_E], field: str, value: object, where: str) -> _E:
 
 
 def _number(field: str, value: object, where: str) -> float:
+    if type(value) is float and value - value == 0.0:  # finite: inf - inf and nan - nan are nan
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(field, value, "must be a number", where=where)
     number = float(value)
@@ -311,7 +363,11 @@ _FIELD_NAMES: Final = frozenset(_FIELD_ORDER)
 _REQUIRED: Final = ("symbol", "timestamp", "open", "high", "low", "close", "volume", "source", "volume_type")
 _REQUIRED_SET: Final = frozenset(_REQUIRED)
 _EXTRA_NAMES: Final = tuple(name for name in _FIELD_ORDER if name not in _REQUIRED_SET)
+_WHERE_LATER: Final = "\x00where"
+"""The `where` of a check's error until `__post_init__` formats the real one (only when it fails)."""
 _SET: Final = object.__setattr__  # bypasses the frozen dataclass's __setattr__, as __post_init__ does
+# Each field's slot setter: what object.__setattr__ finds by name, called directly (trusted paths only).
+_SLOT_SETTERS: Final = tuple((getattr(Candle, name).__set__, name) for name in _FIELD_ORDER)
 _SOURCES: Final = {member.value: member for member in Source}
 _VOLUME_TYPES: Final = {member.value: member for member in VolumeType}
 _PRICE_BASES: Final = {member.value: member for member in PriceBasis}

@@ -95,6 +95,32 @@ async def test_latest_filters_by_source_and_defaults_to_100(
     assert body["candles"][0]["timestamp"] == "2025-11-04T13:20:00Z"
 
 
+async def test_latest_through_the_hot_window_reads_its_writes_though_pages_are_kept(
+    open_hub: Any, store: SqliteStore, auth: dict[str, str], make_candle: MakeCandle
+) -> None:
+    async with open_hub(HotWindowStore(store)) as hub:
+        await push(hub, auth, *(make_candle(m, source=s) for m in range(5) for s in ("IG", "DATABENTO")))
+        for query in ("limit=3", "limit=3&source=IG"):
+            first = (await hub.client.get(f"/v1/candles/EUR_USD/latest?{query}", headers=auth)).json()
+            again = (await hub.client.get(f"/v1/candles/EUR_USD/latest?{query}", headers=auth)).json()
+            assert again == first
+            assert first["candles"][-1] == make_candle(4, source="IG")
+
+        revised = make_candle(4, source="IG", volume=99.0, close=1.1009)
+        assert (await push(hub, auth, revised))["replaced"] == 1
+        for query in ("limit=3", "limit=3&source=IG"):
+            body = (await hub.client.get(f"/v1/candles/EUR_USD/latest?{query}", headers=auth)).json()
+            assert body["candles"][-1] == revised
+
+        await push(hub, auth, make_candle(5, source="DATABENTO"))
+        both = (await hub.client.get("/v1/candles/EUR_USD/latest?limit=3", headers=auth)).json()
+        assert [(c["timestamp"][14:16], c["source"]) for c in both["candles"]] == [
+            ("04", "DATABENTO"),
+            ("04", "IG"),
+            ("05", "DATABENTO"),
+        ]
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=10001", "limit=x", "source=CME", "source=ig"])
 async def test_latest_refuses_bad_parameters_with_422_in_the_error_shape(
     hub: Any, auth: dict[str, str], query: str

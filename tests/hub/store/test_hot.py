@@ -242,3 +242,85 @@ def test_latest_in_memory_declines_while_a_write_holds_the_lock(
     with hot._lock:
         assert hot.latest_in_memory("EUR_USD", 2, IG) is None
     assert hot.latest_in_memory("EUR_USD", 2, IG) == [candle(8), candle(9)]
+
+
+def _encode(candles: list[Candle]) -> bytes:
+    return repr([(*c.key, c.volume) for c in candles]).encode()
+
+
+def test_latest_page_encodes_once_and_serves_the_kept_page_until_a_write_touches_its_series(
+    hot: HotWindowStore, candle: CandleFactory
+) -> None:
+    encoded: list[list[Candle]] = []
+
+    def encode(candles: list[Candle]) -> bytes:
+        encoded.append(candles)
+        return _encode(candles)
+
+    hot.upsert([candle(n, source=s) for n in range(10) for s in (IG, DB)])
+    assert hot.latest_page("EUR_USD", 3, None, encode) is None  # nothing loaded: the caller reads the store
+    hot.latest("EUR_USD", 1)
+    first = hot.latest_page("EUR_USD", 3, None, encode)
+    assert first == _encode(hot.latest("EUR_USD", 3))
+    assert hot.latest_page("EUR_USD", 3, None, encode) is first  # kept: not encoded again
+    hot.upsert([candle(5, symbol="GBP_USD")])  # another series: the page stays
+    assert hot.latest_page("EUR_USD", 3, None, encode) is first
+    assert len(encoded) == 1
+
+    revised = candle(9, source=DB, volume=99.0)
+    hot.upsert([revised])  # a revision in one of the page's series: read after write sees it
+    after = hot.latest_page("EUR_USD", 3, None, encode)
+    assert after == _encode(hot.latest("EUR_USD", 3))
+    assert revised in encoded[-1]
+    assert hot.latest_page("EUR_USD", 3, IG, encode) == _encode([candle(7), candle(8), candle(9)])
+
+
+def test_latest_page_is_not_kept_from_before_a_write_that_raced_its_encoding(
+    hot: HotWindowStore, candle: CandleFactory
+) -> None:
+    hot.upsert([candle(n) for n in range(10)])
+    hot.latest("EUR_USD", 1, IG)
+
+    def encode_while_a_write_commits(candles: list[Candle]) -> bytes:
+        hot.upsert([candle(10)])  # commits after the page's candles were taken, before it is kept
+        return _encode(candles)
+
+    stale = hot.latest_page("EUR_USD", 2, IG, encode_while_a_write_commits)
+    assert stale == _encode([candle(8), candle(9)])  # the answer as of the read: fine to return once
+    assert hot.latest_page("EUR_USD", 2, IG, _encode) == _encode([candle(9), candle(10)])  # never kept
+
+
+def test_latest_page_is_dropped_when_its_window_is_evicted_and_loaded_again(
+    hot: HotWindowStore, recording: RecordingStore, candle: CandleFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hot_module, "MAX_CACHED_SERIES", 1)
+    hot.upsert([candle(n) for n in range(10)])
+    hot.latest("EUR_USD", 1, IG)
+    kept = hot.latest_page("EUR_USD", 2, IG, _encode)
+    hot.latest("GBP_USD", 1, IG)  # evicts EUR_USD's window
+    recording.inner.upsert([candle(10)])  # a write this hub did not see (another hub on the database)
+    assert hot.latest_page("EUR_USD", 2, IG, _encode) is None  # not loaded: the caller reads the store
+    hot.latest("EUR_USD", 1, IG)  # loaded again, with the other hub's write
+    assert kept != hot.latest_page("EUR_USD", 2, IG, _encode) == _encode([candle(9), candle(10)])
+
+
+def test_latest_page_keeps_at_most_max_page_bytes(
+    hot: HotWindowStore, candle: CandleFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hot.upsert([candle(n) for n in range(10)])
+    hot.latest("EUR_USD", 1, IG)
+    size = len(_encode([candle(0)]))
+    monkeypatch.setattr(hot_module, "MAX_PAGE_BYTES", 2 * size)
+    calls: list[int] = []
+
+    def encode(candles: list[Candle]) -> bytes:
+        calls.append(len(candles))
+        return _encode(candles[:1])  # every page `size` bytes
+
+    for limit in (1, 2, 3):
+        hot.latest_page("EUR_USD", limit, IG, encode)
+    hot.latest_page("EUR_USD", 3, IG, encode)
+    hot.latest_page("EUR_USD", 2, IG, encode)
+    assert calls == [1, 2, 3]  # 2 and 3 kept
+    hot.latest_page("EUR_USD", 1, IG, encode)  # the least recently read (1) went first
+    assert calls == [1, 2, 3, 1]

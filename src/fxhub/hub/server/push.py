@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from fxhub.errors import ValidationError
 from fxhub.hub.server.errors import HubHTTPError
 from fxhub.hub.store.base import UpsertResult
@@ -76,10 +78,21 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def parse_push(body: bytes, max_candles: int) -> list[Candle]:
-    """The candles of a push body, or `HubHTTPError` (422, or 413 for too many) naming every problem."""
+def _load(body: bytes) -> Any:
+    """The JSON document of a push body, or a 422 saying why it could not be read.
+
+    orjson reads a 1,000-candle push several times faster than json and refuses what the hub refuses
+    (NaN, Infinity, numbers beyond a double). Whatever it refuses is read again by json, whose verdict
+    and message stand, so such a body (an integer too large for a double, UTF-16, a lone surrogate)
+    gets the answer it always got. The one difference: an integer beyond 64 bits that fits in a double
+    comes as that float, the same number for a price, and refused alike as a count (over 2**63 - 1).
+    """
     try:
-        document = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         detail = {"position": exc.pos} if isinstance(exc, json.JSONDecodeError) else None
         raise HubHTTPError(
@@ -88,6 +101,11 @@ def parse_push(body: bytes, max_candles: int) -> list[Candle]:
             "fix the encoding",
             detail,
         ) from None
+
+
+def parse_push(body: bytes, max_candles: int) -> list[Candle]:
+    """The candles of a push body, or `HubHTTPError` (422, or 413 for too many) naming every problem."""
+    document = _load(body)
     if (
         not isinstance(document, dict)
         or set(document) != {"candles"}

@@ -70,6 +70,9 @@ def serve(config: HubConfig, *, log_level: str = "info", default_store_dir: Path
                 log_level=log_level.lower(),
                 log_config=None,  # no handlers of uvicorn's own: its records reach the root logger's
                 lifespan="on",
+                # A line per request costs the hub more than answering a polled latest-100 from memory:
+                # the access log is for troubleshooting, at DEBUG. /metrics counts requests anyway.
+                access_log=log_level.lower() == "debug",
                 server_header=False,
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -18,15 +18,19 @@ from fxhub.hub.store._rows import check_limit, merge_sources, newest
 from fxhub.hub.store.base import CandleStore, InventoryRow, UpsertResult
 from fxhub.model import Candle, Source
 
-__all__ = ["DEFAULT_WINDOW", "MAX_CACHED_SERIES", "HotWindowStore"]
+__all__ = ["DEFAULT_WINDOW", "MAX_CACHED_SERIES", "MAX_PAGE_BYTES", "HotWindowStore"]
 
 DEFAULT_WINDOW: Final = 2000
 """Candles kept per (symbol, source): a day and a half of minutes."""
 MAX_CACHED_SERIES: Final = 1024
 """Series kept in memory at most; the least recently read one is dropped (and reloaded when read)."""
+MAX_PAGE_BYTES: Final = 64 * 1024 * 1024
+"""Encoded answers `latest_page` keeps at most, in bytes; the least recently read go first."""
 _LOAD_ATTEMPTS: Final = 3
 
 _SeriesKey = tuple[str, Source]
+_PageKey = tuple[str, Source | None, int]  # (symbol, source or both, limit)
+_Stamp = tuple[int, ...]  # the versions of a page's series when it was encoded
 
 
 def _timestamp(candle: Candle) -> datetime:
@@ -50,11 +54,14 @@ class HotWindowStore:
             raise ValueError(f"`window` must be a whole number ≥ 0 (0 turns the cache off), was {window!r}")
         self._inner = inner
         self._window = window
-        self._lock = threading.Lock()  # guards the two dicts below; never held during I/O
+        self._lock = threading.Lock()  # guards the windows, versions and pages below; never held during I/O
         self._write_lock = threading.Lock()  # one upsert at a time, so windows apply in commit order
         self._series: OrderedDict[_SeriesKey, list[Candle]] = OrderedDict()
-        # Bumped after every committed write to a series; a load that raced a write is not kept.
+        # Bumped after every committed write to a series, and when its window loads: a load that raced
+        # a write is not kept, and a page encoded from other contents of the series is not served.
         self._versions: dict[_SeriesKey, int] = {}
+        self._pages: OrderedDict[_PageKey, tuple[_Stamp, bytes]] = OrderedDict()  # under `_lock`
+        self._kept_bytes = 0
 
     @property
     def inner(self) -> CandleStore:
@@ -109,6 +116,42 @@ class HotWindowStore:
         another thread holds the lock (a write applying itself); the caller then uses `latest`. The
         answer is the same `latest` would give, so a server may call this on its event loop.
         """
+        snapshot = self._snapshot(symbol, limit, source, page=False)
+        if snapshot is None:
+            return None
+        return self._answer(snapshot[1], limit, source)
+
+    def latest_page(
+        self, symbol: str, limit: int, source: Source | None, encode: Callable[[list[Candle]], bytes]
+    ) -> bytes | None:
+        """`encode(latest_in_memory(...))`, kept and served again until a write touches its series.
+
+        What a polling reader costs then is one dict lookup: its answer is encoded once per change of
+        the series, not once per read. None exactly when `latest_in_memory` would be None. A page is
+        served only while the versions of its series are those it was encoded from, and every committed
+        write bumps them before `upsert` returns, so a read after a write sees that write. Pages are
+        keyed by (symbol, source, limit): `encode` must depend on these and the candles only.
+        """
+        snapshot = self._snapshot(symbol, limit, source, page=True)
+        if snapshot is None:
+            return None
+        stamp, windows, page = snapshot
+        if page is not None:
+            return page
+        body = encode(self._answer(windows, limit, source))
+        if self._lock.acquire(blocking=False):  # else another thread writes: keep nothing, wait for none
+            try:
+                self._keep_page((symbol, source, limit), stamp, body)
+            finally:
+                self._lock.release()
+        return body
+
+    def _snapshot(
+        self, symbol: str, limit: int, source: Source | None, *, page: bool
+    ) -> tuple[_Stamp, list[list[Candle]], bytes | None] | None:
+        """Taken under the lock, never waiting for it: the versions of the series, then either their kept
+        page (`page` asked and current) or the newest `limit` of each window (copies); None if memory
+        cannot answer at once."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= self._window:
             return None
         sources = tuple(Source) if source is None else (source,)
@@ -121,12 +164,36 @@ class HotWindowStore:
                 if loaded is None:
                     return None
                 self._series.move_to_end((symbol, s))
-                windows.append(newest(loaded, limit))  # a copy, taken under the lock
+                windows.append(loaded)
+            stamp = tuple(self._versions.get((symbol, s), 0) for s in sources)
+            kept = self._pages.get((symbol, source, limit)) if page else None
+            if kept is not None and kept[0] == stamp:
+                self._pages.move_to_end((symbol, source, limit))
+                return stamp, [], kept[1]
+            return stamp, [newest(loaded, limit) for loaded in windows], None
         finally:
             self._lock.release()
+
+    @staticmethod
+    def _answer(windows: list[list[Candle]], limit: int, source: Source | None) -> list[Candle]:
         if source is not None:
             return windows[0]
         return newest(merge_sources(windows), limit)
+
+    def _keep_page(self, key: _PageKey, stamp: _Stamp, body: bytes) -> None:
+        """Keep `body` for `key` if `stamp` is still current (no write since it was taken); under `_lock`."""
+        symbol, source, _ = key
+        sources = tuple(Source) if source is None else (source,)
+        if stamp != tuple(self._versions.get((symbol, s), 0) for s in sources):
+            return
+        replaced = self._pages.pop(key, None)
+        if replaced is not None:
+            self._kept_bytes -= len(replaced[1])
+        self._pages[key] = (stamp, body)
+        self._kept_bytes += len(body)
+        while self._kept_bytes > MAX_PAGE_BYTES and self._pages:
+            _, (_, dropped) = self._pages.popitem(last=False)
+            self._kept_bytes -= len(dropped)
 
     def range(
         self, symbol: str, start: datetime, end: datetime, source: Source | None = None
@@ -146,6 +213,8 @@ class HotWindowStore:
         """Drop the windows and close the inner store."""
         with self._lock:
             self._series.clear()
+            self._pages.clear()
+            self._kept_bytes = 0
         self._inner.close()
 
     def _newest(self, symbol: str, source: Source, limit: int) -> list[Candle]:
@@ -166,6 +235,7 @@ class HotWindowStore:
                     # commits from here on finds the window and applies itself.
                     loaded = list(candles)
                     self._series[key] = loaded
+                    self._versions[key] = version + 1  # pages from an earlier window of it are void
                     while len(self._series) > MAX_CACHED_SERIES:
                         self._series.popitem(last=False)
                 if loaded is not None:
