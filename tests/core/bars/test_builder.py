@@ -20,6 +20,7 @@ from fxhub.core.bars import (
     MinuteBarBuilder,
     TradeColumns,
 )
+from fxhub.errors import ValidationError
 from fxhub.model import Candle, PriceBasis, Source, VolumeType
 
 START = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
@@ -485,3 +486,31 @@ def test_candles_are_identical_in_one_batch_record_by_record_or_in_random_splits
     assert whole, "every input has at least one record, so at least one candle"
     assert one_by_one == whole
     assert split == whole
+
+
+@pytest.mark.parametrize("bad_minute", [0, 1, 5])
+def test_an_impossible_price_among_many_minutes_still_raises_validation_error_after_the_earlier_candles(
+    bad_minute: int,
+) -> None:
+    # Candles of a many-minute batch skip the constructor's checks only after passing them column-wise.
+    builder, out = _builder()
+    rows = [(T0 + i * NS_PER_MINUTE + S, -1.0 if i == bad_minute else 1.16, 1, BUY) for i in range(8)]
+    with pytest.raises(ValidationError, match="open"):
+        builder.add(_trades(*rows), _books())
+    assert [c.timestamp for c in out.candles] == [_minute(i) for i in range(bad_minute)]
+
+
+def test_candles_of_a_many_minute_batch_equal_candles_rebuilt_by_the_validating_constructor() -> None:
+    builder, out = _builder(spec=BarSpec(price="mid", grace_ns=GRACE))
+    trades = _trades(
+        *[(T0 + i * 20 * S, 1.16 + (i % 5) * 1e-4, 1 + i % 3, BUY if i % 2 else SELL) for i in range(30)]
+    )
+    books = _books(
+        *[(T0 + i * 20 * S + 1, 1.1599 + (i % 4) * 1e-4, 5, 1.1601 + (i % 4) * 1e-4, 6) for i in range(30)]
+    )
+    builder.add(trades, books)
+    builder.flush()
+    assert len(out.candles) == 10
+    for candle in out.candles:
+        rebuilt = Candle(**{name: getattr(candle, name) for name in Candle.__dataclass_fields__})
+        assert repr(rebuilt) == repr(candle)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fxhub.core.bars import (
     BUY,
@@ -17,6 +20,7 @@ from fxhub.core.bars import (
     invert_quotes,
     summarize_minutes,
 )
+from fxhub.core.bars.minutes import _distinct, _first_last_high_low
 from fxhub.core.orderflow import ofi_terms
 
 T0 = int(datetime(2025, 11, 4, 14, 0, tzinfo=UTC).timestamp()) * 1_000_000_000
@@ -236,3 +240,29 @@ def test_inverted_minute_ofi_has_the_opposite_sign_of_the_future() -> None:
     assert pair.ofi.tolist() == [-21.0]
     assert pair.ofi_multi.tolist() == [-future.ofi_multi[0]]
     assert np.array_equal(ofi_terms(inverted_books, None), -ofi_terms(books, None))
+
+
+# --------------------------------------------------------------------------- grouping fast path
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.sampled_from([1.5, 1.25, 2.0, 1.75, -0.0, 0.0])), max_size=40),
+    st.booleans(),
+)
+def test_grouped_ohlc_equals_a_row_by_row_reference_whether_or_not_the_groups_are_in_order(
+    rows: list[tuple[int, float]], in_order: bool
+) -> None:
+    if in_order:
+        rows = sorted(rows, key=lambda row: row[0])  # stable: arrival order kept within a group
+    index = np.array([g for g, _ in rows], dtype=np.intp)
+    values = np.array([v for _, v in rows], dtype=np.float64)
+    out = _first_last_high_low(index, values, 6)
+    for group in range(6):
+        seen = [v for g, v in rows if g == group]
+        # numpy's maximum and minimum, one row after another (they keep the later of two equal zeros)
+        high = functools.reduce(lambda a, b: float(np.maximum(a, b)), seen, -math.inf)
+        low = functools.reduce(lambda a, b: float(np.minimum(a, b)), seen, math.inf)
+        expected = [seen[0], high, low, seen[-1]] if seen else [math.nan] * 4
+        # repr tells -0.0 from 0.0 and compares NaN: the figures must be the same bits.
+        assert [repr(v) for v in out[group].tolist()] == [repr(v) for v in expected]
+    assert np.array_equal(_distinct(index.astype(np.int64)), np.unique(index))

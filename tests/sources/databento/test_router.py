@@ -13,7 +13,7 @@ from fxhub.instruments import front_contract
 from fxhub.model import Candle, PriceBasis, Source, VolumeType
 from fxhub.sessions import cme_session_start
 from fxhub.sources.databento.messages import F_LAST
-from fxhub.sources.databento.router import DatabentoBars, cme_minute_open
+from fxhub.sources.databento.router import DatabentoBars, _CmeHours, cme_minute_open
 from fxhub.sources.databento.symbology import SymbolMap
 
 TRADES = np.dtype(dbn.TradeMsg._dtypes)
@@ -249,3 +249,15 @@ def test_an_empty_array_changes_nothing() -> None:
     bars.flush()
     assert out == []
     assert bars.stats.records == 0
+
+
+def test_remembered_cme_hours_equal_the_calendar_minute_by_minute_in_any_order() -> None:
+    # Thanksgiving week 2025: daily breaks, the Friday early close, the weekend.
+    start = _ns(datetime(2025, 11, 25, 20, 0, tzinfo=UTC))
+    forward = [start + i * 7 * M for i in range(1_500)]
+    queries = forward + forward[::-1] + forward[::37]
+    hours = _CmeHours()
+    for minute_ns in queries:
+        t = datetime.fromtimestamp(minute_ns // S, UTC)
+        assert hours.minute_open(minute_ns) == cme_minute_open(minute_ns), t
+        assert hours.session_start(t) == cme_session_start(t), t

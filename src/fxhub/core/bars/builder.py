@@ -14,10 +14,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import numpy as np
 
+from fxhub.core.bars.candle_rows import CandleRows, minute_in_range
 from fxhub.core.bars.columns import BookColumns, BookState, TradeColumns, invert_quotes
 from fxhub.core.bars.empty import EmptyMinutes
 from fxhub.core.bars.minutes import MinuteTable, summarize_minutes
@@ -30,6 +31,15 @@ logger = logging.getLogger(__name__)
 
 CandleHandler = Callable[[Candle], None]
 MarketOpen = Callable[[int], bool]  # minute start (ns) → is the market open in that minute
+
+# The extras of a minute without records.
+_NO_TRADES: Final[dict[str, object]] = {
+    "volume": 0.0,
+    "trade_count": 0,
+    "buy_volume": 0.0,
+    "sell_volume": 0.0,
+    "quote_count": 0,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +73,7 @@ class MinuteBarBuilder:
         self._pending: list[tuple[TradeColumns, BookColumns]] = []
         self._previous_book: BookState | None = None
         self._empty = EmptyMinutes(spec, market_open)
+        self._constants_checked = False  # a candle of this builder passed `Candle`'s own checks
         self.candles_emitted = 0
         self.late_records = 0
 
@@ -137,71 +148,54 @@ class MinuteBarBuilder:
     def _fill_empty(self, until_minute: int) -> None:
         """Flat zero-volume candles for the quiet open-market minutes before `until_minute`."""
         for minute, price in self._empty.fill_before(until_minute):
-            self._emit(self._candle(minute, (price, price, price, price), None, 0))
+            # The price is an emitted candle's close, so only the minute's range is left to check.
+            self._emit(self._candle(minute, [price] * 4, dict(_NO_TRADES), minute_in_range(minute)))
 
     def _emit_table(self, table: MinuteTable) -> None:
-        for row in range(len(table)):
-            minute = int(table.minute[row])
+        rows = CandleRows.of(table, self.target.pip_size)
+        for row, minute in enumerate(rows.minute):
             self._fill_empty(minute)
-            candle = self._candle_from_row(table, row) if self._market_open(minute) else None
+            candle = self._candle_from_row(rows, row) if self._market_open(minute) else None
             if candle is not None:
                 self._emit(candle)
             self._empty.record(minute, None if candle is None else candle.close)
 
-    def _candle_from_row(self, table: MinuteTable, row: int) -> Candle | None:
-        trade_ohlc, mid_ohlc = table.trade_ohlc[row], table.mid_ohlc[row]
+    def _candle_from_row(self, rows: CandleRows, row: int) -> Candle | None:
+        trade_ohlc, mid_ohlc = rows.trade_ohlc[row], rows.mid_ohlc[row]
         has_trades, has_mid = not math.isnan(trade_ohlc[0]), not math.isnan(mid_ohlc[0])
-        if self.spec.price == "mid" and has_mid:
-            ohlc = mid_ohlc
-        elif has_trades:
-            ohlc = trade_ohlc
-        elif has_mid:
-            ohlc = mid_ohlc
-        elif self._empty.last_close is not None and self.spec.emit_empty:
-            ohlc = np.full(4, self._empty.last_close)
-        else:
-            return None
         if not has_trades and not self.spec.emit_empty:
             return None
-        return self._candle(int(table.minute[row]), tuple(float(v) for v in ohlc), table, row)
+        if (self.spec.price == "mid" or not has_trades) and has_mid:
+            ohlc, checked = mid_ohlc, rows.mid_ok[row]
+        elif has_trades:
+            ohlc, checked = trade_ohlc, rows.trade_ok[row]
+        elif self._empty.last_close is not None:
+            ohlc, checked = [self._empty.last_close] * 4, False  # rare: left to the full checks
+        else:
+            return None
+        return self._candle(rows.minute[row], ohlc, rows.fields[row], checked)
 
-    def _candle(self, minute: int, ohlc: tuple[float, ...], table: MinuteTable | None, row: int) -> Candle:
-        open_, high, low, close = ohlc
-        pip = self.target.pip_size
-        extras: dict[str, object] = {
-            "trade_count": 0,
-            "buy_volume": 0.0,
-            "sell_volume": 0.0,
-            "quote_count": 0,
-        }
-        volume = 0.0
-        if table is not None:
-            volume = float(table.volume[row])
-            extras = {
-                "trade_count": int(table.trade_count[row]),
-                "buy_volume": float(table.buy_volume[row]),
-                "sell_volume": float(table.sell_volume[row]),
-                "quote_count": int(table.book_updates[row]),
-                "vwap": float(table.pv[row] / volume) if volume > 0 else None,
-                "avg_spread_pips": _finite(table.spread_mean[row] / pip),
-                "max_spread_pips": _finite(table.spread_max[row] / pip),
-                "ofi": _finite(table.ofi[row]),
-                "ofi_multi": _finite(table.ofi_multi[row]),
-            }
-        return Candle(
+    def _candle(self, minute: int, ohlc: list[float], fields: dict[str, object], checked: bool) -> Candle:
+        """`checked`: the row passed `CandleRows`' column checks. Such a row skips the constructor's
+        checks once a candle of this builder has passed them (symbol, instrument and the source tags
+        are the same for all of its candles)."""
+        fields.update(
             symbol=self.target.symbol,
             timestamp=datetime.fromtimestamp(minute // 1_000_000_000, UTC),
-            open=open_,
-            high=high,
-            low=low,
-            close=close,
-            volume=volume,
+            open=ohlc[0],
+            high=ohlc[1],
+            low=ohlc[2],
+            close=ohlc[3],
             source=Source.DATABENTO,
             volume_type=VolumeType.REAL,
             price_basis=PriceBasis.FUTURES,
             instrument=self.target.instrument,
-            **extras,  # type: ignore[arg-type]
         )
+        if checked and self._constants_checked:
+            return Candle._trusted(fields)
+        candle = Candle(**fields)  # type: ignore[arg-type]
+        self._constants_checked = True
+        return candle
 
     def _emit(self, candle: Candle) -> None:
         self.candles_emitted += 1
@@ -219,7 +213,3 @@ def _partition(columns: _Columns, boundary_ns: int) -> tuple[_Columns, _Columns]
         return columns.take(slice(0, cut)), columns.take(slice(cut, None))
     before = ts < boundary_ns
     return columns.take(np.flatnonzero(before)), columns.take(np.flatnonzero(~before))
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None

