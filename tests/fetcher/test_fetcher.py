@@ -126,9 +126,33 @@ def test_warm_up_rows_are_read_before_the_window(fill: Fill) -> None:
     reader = fill(ig=range(-HISTORY, 60), db=range(-HISTORY, 60))
     fetcher = UnifiedDataFetcher(reader)
     fetcher.get_market_data("EUR_USD", bars=60)
-    latest = [args for kind, args in reader.calls if kind == "latest"]
-    assert {args[1] for args in latest} == {60 + fetcher.warmup}
-    assert {args[2] for args in latest} == {Source.DATABENTO, Source.IG}
+    first, second, *extension = [args for kind, args in reader.calls if kind == "latest"]
+    assert {first[1], second[1]} == {60 + fetcher.warmup}
+    assert {first[2], second[2]} == {Source.DATABENTO, Source.IG}
+    # The window's session began before the warm-up rows: one longer latest read of the chosen source
+    # reaches back to it (a hub serves those from memory), no range read.
+    assert [args[2] for args in extension] == [Source.DATABENTO]
+    assert extension[0][1] > 60 + fetcher.warmup
+    assert [kind for kind, _ in reader.calls].count("range") == 0
+
+
+def test_a_session_extension_that_raced_many_new_candles_falls_back_to_a_range_read(
+    fill: Fill, mk: Any
+) -> None:
+    reader = fill(ig=range(-HISTORY, 60), db=range(-HISTORY, 60))
+    plain = UnifiedDataFetcher(reader).get_market_data("EUR_USD", bars=60)
+    latest = reader.get_latest_candles
+
+    def racing(pair: str, limit: int = 100, source: Any = None) -> list[Any]:
+        if limit > 60 + 419:  # the extension read: 30 minutes were pushed since the first read
+            reader.push([mk.db(m) for m in range(60, 90)])
+        return latest(pair, limit, source)
+
+    reader.get_latest_candles = racing  # type: ignore[method-assign]
+    raced = UnifiedDataFetcher(reader).get_market_data("EUR_USD", bars=60)
+    assert [kind for kind, _ in reader.calls].count("range") == 1
+    assert raced["candles"].equals(plain["candles"])
+    assert raced["indicators"] == plain["indicators"]
 
 
 def test_single_source_policies_read_one_source(fill: Fill) -> None:

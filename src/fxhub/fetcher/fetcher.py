@@ -45,6 +45,7 @@ BASIS_ADJUSTED: Final = "futures, basis-adjusted to spot"
 PriceBasisLabel = Literal["futures", "futures, basis-adjusted to spot", "spot"]
 _ORDER_FLOW: Final = ("buy_volume", "sell_volume", "ofi")
 _MAX_BARS: Final = 10_000
+_NEWER_SLACK: Final = 5  # candles a session-extension read may find pushed since the first read
 
 
 class CandleReader(Protocol):
@@ -179,12 +180,24 @@ class UnifiedDataFetcher:
         limit: int,
         session: datetime,
     ) -> None:
-        """Extend each read that stopped short of the session start (the VWAP anchor) back to it."""
+        """Extend each read that stopped short of the session start (the VWAP anchor) back to it.
+
+        The extension is one more *latest* read, long enough to reach the session start (a series has
+        at most one candle a minute, plus a few for candles pushed since the first read): a hub answers
+        those from its hot window and page cache, where a range read goes to the database.
+        """
         for source in used:
             candles = fetched.get(source, []) if source is not None else []
-            if source is not None and len(candles) == limit and candles[0].timestamp > session:
+            if source is None or len(candles) < limit or candles[0].timestamp <= session:
+                continue
+            last = candles[-1].timestamp
+            span = int((last - session).total_seconds() // 60) + 1 + _NEWER_SLACK
+            longer = self.hub.get_latest_candles(pair, limit=span, source=source)
+            if len(longer) == span and longer[0].timestamp > session:  # more than the slack came since
                 older = self.hub.get_candles(pair, session, candles[0].timestamp, source=source)
                 fetched[source] = older + candles
+                continue
+            fetched[source] = [c for c in longer if session <= c.timestamp <= last]
 
     # --- frames ------------------------------------------------------------------------------------
 
