@@ -127,7 +127,7 @@ def serve_hub(store: SqliteStore) -> Iterator[Callable[..., ThreadedHub]]:
     def serve(**config: Any) -> ThreadedHub:
         app = create_app(HubConfig(token=Secret(TOKEN), **config), store)
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+            uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", log_config=None)
         )
         thread = threading.Thread(target=server.run, name="hub-under-test", daemon=True)
         thread.start()

@@ -225,6 +225,7 @@ class HistoricalGateway:
             host="127.0.0.1",
             port=0,
             log_level="warning",
+            log_config=None,  # uvicorn's own config would stop its loggers propagating in this process
             lifespan="off",
             ssl_certfile=str(self.tls.cert),
             ssl_keyfile=str(self.tls.key),

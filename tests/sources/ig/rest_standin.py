@@ -102,7 +102,9 @@ class IgRestStandin:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> IgRestStandin:
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", log_config=None
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="ig-rest-standin", daemon=True)
         self._thread.start()
