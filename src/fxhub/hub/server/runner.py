@@ -52,6 +52,8 @@ def serve(config: HubConfig, *, log_level: str = "info", default_store_dir: Path
     logger.info(
         "fxhub hub %s: %s", __version__, ", ".join(f"{key}={value}" for key, value in config.masked().items())
     )
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    logger.info("dashboard: http://%s:%d/ (it asks for the hub's token)", host, config.port)
     if not config.is_loopback:
         logger.warning(
             "the hub listens on %s, so other machines can reach it: writes%s need the token (%s); "
