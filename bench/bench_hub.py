@@ -6,9 +6,10 @@ measured in the same run on the same machine, so the ratios hold on a busy machi
 
 - push: `HubClient.push_candles` in batches of 1,000 against `store.upsert` of the same batches on a fresh
   store in this process (the ratio is what HTTP and JSON cost on top of the store);
-- latest-100, one client: against `GET /healthz` on the same client and connection. It is not free of
-  the store (it runs `count()`, cheap at 10k rows), so a 404 round trip is measured too, as the floor
-  of the "where a latest-100 goes" breakdown;
+- latest-100, one client: full reads (the client's page cache off, so no read is a 304; the unchanged
+  page's 304 is a row of its own), against `GET /healthz` on the same client and connection. It is
+  not free of the store (it runs `count()`, cheap at 10k rows), so a 404 round trip is measured too,
+  as the floor of the "where a latest-100 goes" breakdown;
 - 50 clients: against 50 plain httpx clients hammering `GET /healthz` the same way;
 - flatness: the same latest-100 at the big size against the small size, through the hot window (the
   hub's default) and with `--hot-window 0` (every read goes to the database: the honest index check).
@@ -313,8 +314,8 @@ def interleaved(
 
 
 def latest_reads(hub: HubProcess, count: int) -> tuple[list[float], list[Candle]]:
-    """`count` sequential latest-100 reads by one `HubClient` after a warm-up; the answer read."""
-    with HubClient(hub.url, hub.token, timeout_s=60) as client:
+    """`count` sequential full latest-100 reads by one `HubClient` after a warm-up; the answer read."""
+    with HubClient(hub.url, hub.token, timeout_s=60, cached_pages=0) as client:
         answer = client.get_latest_candles(PAIR, LIMIT)
         repeat_seconds(lambda: client.get_latest_candles(PAIR, LIMIT), WARMUP)
         return repeat_seconds(lambda: client.get_latest_candles(PAIR, LIMIT), count), answer
@@ -333,10 +334,10 @@ async def _async_raw_get(client: httpx.AsyncClient, path: str, params: dict[str,
 
 
 async def load_hub_client(hub: HubProcess, clients: int, seconds: float) -> LoadResult:
-    """`clients` AsyncHubClients (one connection each) reading latest-100 back to back."""
+    """`clients` AsyncHubClients (one connection each) reading latest-100 back to back, in full."""
     async with contextlib.AsyncExitStack() as stack:
         readers = [
-            await stack.enter_async_context(AsyncHubClient(hub.url, hub.token, timeout_s=60))
+            await stack.enter_async_context(AsyncHubClient(hub.url, hub.token, timeout_s=60, cached_pages=0))
             for _ in range(clients)
         ]
         calls = [functools.partial(reader.get_latest_candles, PAIR, LIMIT) for reader in readers]
@@ -481,7 +482,9 @@ def measure_small(hub: HubProcess, options: Options, report: Report, small: str)
     headers = {"Authorization": f"Bearer {hub.token}"}
     latest_path, latest_params = f"/v1/candles/{PAIR}/latest", {"limit": str(LIMIT)}
     with (
-        HubClient(hub.url, hub.token, timeout_s=60) as client,
+        # Full reads: without its page cache, the client's unchanged reads would all be 304s.
+        HubClient(hub.url, hub.token, timeout_s=60, cached_pages=0) as client,
+        HubClient(hub.url, hub.token, timeout_s=60) as conditional,
         httpx.Client(base_url=hub.url, headers=headers, timeout=60) as raw,
     ):
         answer = client.get_latest_candles(PAIR, LIMIT)
@@ -489,6 +492,7 @@ def measure_small(hub: HubProcess, options: Options, report: Report, small: str)
             raise RuntimeError(f"latest-{LIMIT} of {PAIR} gave {len(answer)} candles")
         actions: dict[str, Callable[[], object]] = {
             "latest": lambda: client.get_latest_candles(PAIR, LIMIT),
+            "unchanged": lambda: conditional.get_latest_candles(PAIR, LIMIT),
             "healthz": client.health,
             "raw": lambda: _raw_get(raw, latest_path, latest_params),
             "floor": lambda: raw.get("/v1/no-such-route").content,
@@ -511,6 +515,14 @@ def measure_small(hub: HubProcess, options: Options, report: Report, small: str)
         times(p99(latest), p99(healthz)),
         f"≤ {ms(TARGET_LATEST_P99_S)}",
         p99(latest) <= TARGET_LATEST_P99_S,
+    )
+    unchanged = timed["unchanged"]
+    report.add(
+        "  same, page unchanged: the client's kept page, 304  p50 / p99",
+        f"{ms(p50(unchanged))} / {ms(p99(unchanged))}",
+        f"{ms(p50(healthz))} / {ms(p99(healthz))}",
+        times(p50(unchanged), p50(healthz)),
+        "diagnostic",
     )
     report.add(
         "  same, raw httpx: body read, no Candle parsing  p50 / p99",

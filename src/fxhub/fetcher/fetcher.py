@@ -46,6 +46,10 @@ PriceBasisLabel = Literal["futures", "futures, basis-adjusted to spot", "spot"]
 _ORDER_FLOW: Final = ("buy_volume", "sell_volume", "ofi")
 _MAX_BARS: Final = 10_000
 _NEWER_SLACK: Final = 5  # candles a session-extension read may find pushed since the first read
+# A session-extension read asks a multiple of this many candles, so its URL (and the answer the hub
+# client keeps for it, asked again with its ETag) stays the same for an hour instead of a minute.
+_EXTENSION_STEP: Final = 60
+_MAX_LATEST: Final = 10_000  # the hub's largest latest read
 
 
 class CandleReader(Protocol):
@@ -183,8 +187,10 @@ class UnifiedDataFetcher:
         """Extend each read that stopped short of the session start (the VWAP anchor) back to it.
 
         The extension is one more *latest* read, long enough to reach the session start (a series has
-        at most one candle a minute, plus a few for candles pushed since the first read): a hub answers
-        those from its hot window and page cache, where a range read goes to the database.
+        at most one candle a minute, plus a few for candles pushed since the first read), rounded up to
+        a whole `_EXTENSION_STEP` so that the same request repeats for an hour: a hub answers those from
+        its hot window and page cache, where a range read goes to the database, and while the series
+        is unchanged the client's conditional read makes it a `304`.
         """
         for source in used:
             candles = fetched.get(source, []) if source is not None else []
@@ -192,6 +198,7 @@ class UnifiedDataFetcher:
                 continue
             last = candles[-1].timestamp
             span = int((last - session).total_seconds() // 60) + 1 + _NEWER_SLACK
+            span = min(-(-span // _EXTENSION_STEP) * _EXTENSION_STEP, _MAX_LATEST)
             longer = self.hub.get_latest_candles(pair, limit=span, source=source)
             if len(longer) == span and longer[0].timestamp > session:  # more than the slack came since
                 older = self.hub.get_candles(pair, session, candles[0].timestamp, source=source)

@@ -96,6 +96,7 @@ class RunningHub(Protocol):
 
     url: str
     token: str
+    store_url: str
 
     @property
     def token_file(self) -> Path: ...

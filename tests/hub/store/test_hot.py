@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from fxhub.hub.store import HotWindowStore, InventoryRow, SqliteStore, StoreError, UpsertResult
+from fxhub.hub.store import (
+    EncodedPage,
+    HotWindowStore,
+    InventoryRow,
+    SqliteStore,
+    StoreError,
+    UpsertResult,
+)
 from fxhub.hub.store import hot as hot_module
 from fxhub.model import Candle, Source
 
@@ -248,6 +255,10 @@ def _encode(candles: list[Candle]) -> bytes:
     return repr([(*c.key, c.volume) for c in candles]).encode()
 
 
+def _page(candles: list[Candle]) -> EncodedPage:
+    return EncodedPage.of(_encode(candles))
+
+
 def test_latest_page_encodes_once_and_serves_the_kept_page_until_a_write_touches_its_series(
     hot: HotWindowStore, candle: CandleFactory
 ) -> None:
@@ -261,7 +272,7 @@ def test_latest_page_encodes_once_and_serves_the_kept_page_until_a_write_touches
     assert hot.latest_page("EUR_USD", 3, None, encode) is None  # nothing loaded: the caller reads the store
     hot.latest("EUR_USD", 1)
     first = hot.latest_page("EUR_USD", 3, None, encode)
-    assert first == _encode(hot.latest("EUR_USD", 3))
+    assert first == _page(hot.latest("EUR_USD", 3))
     assert hot.latest_page("EUR_USD", 3, None, encode) is first  # kept: not encoded again
     hot.upsert([candle(5, symbol="GBP_USD")])  # another series: the page stays
     assert hot.latest_page("EUR_USD", 3, None, encode) is first
@@ -270,9 +281,9 @@ def test_latest_page_encodes_once_and_serves_the_kept_page_until_a_write_touches
     revised = candle(9, source=DB, volume=99.0)
     hot.upsert([revised])  # a revision in one of the page's series: read after write sees it
     after = hot.latest_page("EUR_USD", 3, None, encode)
-    assert after == _encode(hot.latest("EUR_USD", 3))
+    assert after == _page(hot.latest("EUR_USD", 3))
     assert revised in encoded[-1]
-    assert hot.latest_page("EUR_USD", 3, IG, encode) == _encode([candle(7), candle(8), candle(9)])
+    assert hot.latest_page("EUR_USD", 3, IG, encode) == _page([candle(7), candle(8), candle(9)])
 
 
 def test_latest_page_is_not_kept_from_before_a_write_that_raced_its_encoding(
@@ -286,8 +297,8 @@ def test_latest_page_is_not_kept_from_before_a_write_that_raced_its_encoding(
         return _encode(candles)
 
     stale = hot.latest_page("EUR_USD", 2, IG, encode_while_a_write_commits)
-    assert stale == _encode([candle(8), candle(9)])  # the answer as of the read: fine to return once
-    assert hot.latest_page("EUR_USD", 2, IG, _encode) == _encode([candle(9), candle(10)])  # never kept
+    assert stale == _page([candle(8), candle(9)])  # the answer as of the read: fine to return once
+    assert hot.latest_page("EUR_USD", 2, IG, _encode) == _page([candle(9), candle(10)])  # never kept
 
 
 def test_latest_page_is_dropped_when_its_window_is_evicted_and_loaded_again(
@@ -301,7 +312,7 @@ def test_latest_page_is_dropped_when_its_window_is_evicted_and_loaded_again(
     recording.inner.upsert([candle(10)])  # a write this hub did not see (another hub on the database)
     assert hot.latest_page("EUR_USD", 2, IG, _encode) is None  # not loaded: the caller reads the store
     hot.latest("EUR_USD", 1, IG)  # loaded again, with the other hub's write
-    assert kept != hot.latest_page("EUR_USD", 2, IG, _encode) == _encode([candle(9), candle(10)])
+    assert kept != hot.latest_page("EUR_USD", 2, IG, _encode) == _page([candle(9), candle(10)])
 
 
 def test_latest_page_keeps_at_most_max_page_bytes(

@@ -15,6 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, WebSocketException
 
 from fxhub.hub.client import _protocol as proto
+from fxhub.hub.client._pages import DEFAULT_CACHED_PAGES, PageCache
 from fxhub.hub.client._stream import WS_LOGGER, StreamDecoder, handshake_error, stream_url
 from fxhub.hub.client.errors import HubError, HubUnreachable
 from fxhub.hub.client.results import Health, InventoryItem, PushResult
@@ -27,7 +28,8 @@ __all__ = ["AsyncHubClient", "AsyncSubscription"]
 class AsyncHubClient:
     """Reads, writes and streams candles from asyncio code; see `HubClient` for the semantics.
 
-    Use it as an async context manager, or `await client.aclose()`.
+    Use it as an async context manager, or `await client.aclose()`. Candle reads are conditional, with
+    `cached_pages` kept answers, as `HubClient`'s.
     """
 
     def __init__(
@@ -39,12 +41,14 @@ class AsyncHubClient:
         transport: httpx.AsyncBaseTransport | None = None,
         token_origin: str | None = None,
         range_page_limit: int = proto.MAX_RANGE_LIMIT,
+        cached_pages: int = DEFAULT_CACHED_PAGES,
     ) -> None:
         self.url = proto.check_url(url)
         self._token = proto.as_token(token)
         self._token_origin = proto.describe_token_origin(self._token, token_origin)
         self._timeout_s = timeout_s
         self._range_page_limit = range_page_limit
+        self._pages = PageCache(cached_pages)
         self._http = httpx.AsyncClient(
             base_url=self.url, headers=proto.headers(self._token), timeout=timeout_s, transport=transport
         )
@@ -57,8 +61,8 @@ class AsyncHubClient:
         self, pair: str, limit: int = 100, source: Source | str | None = None
     ) -> list[Candle]:
         """The newest `limit` candles of `pair`, oldest first; both sources unless `source` is given."""
-        request = proto.latest_request(pair, limit, source)
-        return proto.parse_candles(await self._send(request), self.url)
+        read = self._pages.prepare(proto.latest_request(pair, limit, source))
+        return read.candles(await self._send(read.request), self.url)
 
     async def get_candles(
         self, pair: str, start: datetime | str, end: datetime | str, source: Source | str | None = None
@@ -66,7 +70,8 @@ class AsyncHubClient:
         """Candles of `pair` with start ≤ timestamp < end (timezone-aware), oldest first, however many."""
         cursor = proto.RangeCursor(pair, start, end, source, self._range_page_limit)
         while (request := cursor.next_request()) is not None:
-            cursor.feed(proto.parse_candles(await self._send(request), self.url))
+            read = self._pages.prepare(request)
+            cursor.feed(read.candles(await self._send(read.request), self.url))
         return cursor.candles
 
     async def inventory(self) -> list[InventoryItem]:

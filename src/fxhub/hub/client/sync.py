@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, WebSocketE
 from websockets.sync.client import ClientConnection, connect
 
 from fxhub.hub.client import _protocol as proto
+from fxhub.hub.client._pages import DEFAULT_CACHED_PAGES, PageCache
 from fxhub.hub.client._stream import WS_LOGGER, StreamDecoder, handshake_error, stream_url
 from fxhub.hub.client.errors import HubError, HubUnreachable
 from fxhub.hub.client.results import Health, InventoryItem, PushResult
@@ -28,7 +29,11 @@ class HubClient:
 
     Candles come back as `Candle` objects, oldest first. Arguments are checked before anything is sent
     (`ValidationError`); the hub's refusals raise `HubError` subclasses. Use it as a context manager, or
-    call `close()`. Safe to share between threads (httpx's client is).
+    call `close()`. Safe to share between threads (httpx's client and the page cache are).
+
+    Candle reads are conditional: the last answer of each of `cached_pages` read URLs (default 64, 0 for
+    none) is kept with its `ETag` and asked again with `If-None-Match`, so an unchanged page costs a
+    `304` and no decoding; any change on the hub, a revision of an older minute too, is a full answer.
     """
 
     def __init__(
@@ -40,12 +45,14 @@ class HubClient:
         transport: httpx.BaseTransport | None = None,
         token_origin: str | None = None,
         range_page_limit: int = proto.MAX_RANGE_LIMIT,
+        cached_pages: int = DEFAULT_CACHED_PAGES,
     ) -> None:
         self.url = proto.check_url(url)
         self._token = proto.as_token(token)
         self._token_origin = proto.describe_token_origin(self._token, token_origin)
         self._timeout_s = timeout_s
         self._range_page_limit = range_page_limit
+        self._pages = PageCache(cached_pages)
         self._http = httpx.Client(
             base_url=self.url, headers=proto.headers(self._token), timeout=timeout_s, transport=transport
         )
@@ -60,8 +67,8 @@ class HubClient:
         self, pair: str, limit: int = 100, source: Source | str | None = None
     ) -> list[Candle]:
         """The newest `limit` candles of `pair`, oldest first; both sources unless `source` is given."""
-        request = proto.latest_request(pair, limit, source)
-        return proto.parse_candles(self._send(request), self.url)
+        read = self._pages.prepare(proto.latest_request(pair, limit, source))
+        return read.candles(self._send(read.request), self.url)
 
     def get_candles(
         self, pair: str, start: datetime | str, end: datetime | str, source: Source | str | None = None
@@ -69,7 +76,8 @@ class HubClient:
         """Candles of `pair` with start ≤ timestamp < end (timezone-aware), oldest first, however many."""
         cursor = proto.RangeCursor(pair, start, end, source, self._range_page_limit)
         while (request := cursor.next_request()) is not None:
-            cursor.feed(proto.parse_candles(self._send(request), self.url))
+            read = self._pages.prepare(request)
+            cursor.feed(read.candles(self._send(read.request), self.url))
         return cursor.candles
 
     def inventory(self) -> list[InventoryItem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -37,7 +38,7 @@ from fxhub.hub.server.state import (
     hub_store,
     hub_store_kind,
 )
-from fxhub.hub.store import HotWindowStore, StoreError
+from fxhub.hub.store import EncodedPage, HotWindowStore, StoreError
 from fxhub.model import SOURCE_VOLUME_TYPE, Candle, Source, parse_utc_timestamp
 
 __all__ = ["HEALTH_TIMEOUT_SECONDS", "MAX_LATEST", "MAX_RANGE", "page_bytes", "router"]
@@ -57,6 +58,21 @@ _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     503: {"model": ErrorBody, "description": "The store did not answer; retry later."},
 }
 _READ_ERRORS: Final = _ERRORS
+_ETAG_HEADER: Final[dict[str, Any]] = {
+    "description": "The page's strong entity tag: a hash of the body's bytes. Send it back in "
+    "`If-None-Match` to be answered 304 while the page is unchanged.",
+    "schema": {"type": "string"},
+}
+_PAGE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"headers": {"ETag": _ETAG_HEADER}},
+    304: {
+        "description": "`If-None-Match` names the page's current `ETag`: the page the client holds is "
+        "the answer (no body).",
+        "headers": {"ETag": _ETAG_HEADER},
+    },
+    **_ERRORS,
+}
+_ENTITY_TAG: Final = re.compile(r'(?:W/)?"([^"]*)"')
 _PUSH_ERRORS: Final = {**_ERRORS, 413: {"model": ErrorBody, "description": "The body or batch is too large."}}
 
 router = APIRouter()
@@ -109,9 +125,28 @@ def page_bytes(symbol: str, source: Source | None, candles: list[Candle]) -> byt
     return orjson.dumps(body)
 
 
-def _page(symbol: str, source: Source | None, candles: list[Candle]) -> Response:
+def _names_page(if_none_match: str | None, page: EncodedPage) -> bool:
+    """Whether an `If-None-Match` value is ``*`` or lists the page's tag (compared weakly, as RFC 9110
+    asks for this header: a ``W/`` prefix does not matter)."""
+    if if_none_match is None:
+        return False
+    return if_none_match.strip() == "*" or page.digest in _ENTITY_TAG.findall(if_none_match)
+
+
+def _page_response(request: Request, page: EncodedPage) -> Response:
+    """The page with its `ETag`, or `304 Not Modified` (no body) when the client already holds it."""
     # Returned as a response directly: the candles are already valid, so the model only documents them.
-    return Response(page_bytes(symbol, source, candles), media_type=_JSON)
+    # `no-cache`: a browser or proxy may keep the page but must ask again (cheaply, with the tag) each time.
+    headers = {"ETag": f'"{page.digest}"', "Cache-Control": "no-cache"}
+    if _names_page(request.headers.get("if-none-match"), page):
+        return Response(status_code=304, headers=headers)
+    return Response(page.body, media_type=_JSON, headers=headers)
+
+
+def _page(request: Request, symbol: str, source: Source | None, candles: list[Candle]) -> Response:
+    # Encoded and hashed per request (the hash costs a fraction of the encoding): a client that holds
+    # the page still saves the transfer and its decoding.
+    return _page_response(request, EncodedPage.of(page_bytes(symbol, source, candles)))
 
 
 def _query_problem(field: str, value: Any, rule: str) -> dict[str, Any]:
@@ -189,7 +224,7 @@ async def push_candles(
     name="latest",
     summary="The newest candles of a symbol",
     response_model=CandlesPage,
-    responses=_READ_ERRORS,
+    responses=_PAGE_RESPONSES,
     dependencies=[Depends(require_read), Depends(_only_query("limit", "source"))],
 )
 async def latest_candles(
@@ -198,16 +233,19 @@ async def latest_candles(
     limit: Annotated[int, Query(ge=1, le=MAX_LATEST, description="How many candles.")] = 100,
     source: SourceQuery = None,
 ) -> Response:
-    """The newest `limit` candles, oldest first; without `source`, both sources by (timestamp, source)."""
+    """The newest `limit` candles, oldest first; without `source`, both sources by (timestamp, source).
+
+    With an `ETag` (a hash of the body); `If-None-Match` naming it is answered `304 Not Modified`.
+    """
     store = hub_store(request)
     if isinstance(store, HotWindowStore):
         # Loaded windows answer without I/O or waiting, so no worker-thread hop is needed for them; and
-        # the encoded page is kept until a write touches its series, so a poll costs a lookup.
-        body = store.latest_page(symbol, limit, source, functools.partial(page_bytes, symbol, source))
-        if body is not None:
-            return Response(body, media_type=_JSON)
+        # the encoded page and its hash are kept until a write touches its series, so a poll costs a lookup.
+        page = store.latest_page(symbol, limit, source, functools.partial(page_bytes, symbol, source))
+        if page is not None:
+            return _page_response(request, page)
     candles = await _store_call("read the latest candles", store.latest, symbol, limit, source)
-    return _page(symbol, source, candles)
+    return _page(request, symbol, source, candles)
 
 
 @router.get(
@@ -215,7 +253,7 @@ async def latest_candles(
     name="range",
     summary="The candles of a symbol in a time range",
     response_model=CandlesPage,
-    responses=_READ_ERRORS,
+    responses=_PAGE_RESPONSES,
     dependencies=[Depends(require_read), Depends(_only_query("start", "end", "source", "limit"))],
 )
 async def candle_range(
@@ -233,7 +271,7 @@ async def candle_range(
         int, Query(ge=1, le=MAX_RANGE, description="At most this many, oldest first.")
     ] = MAX_RANGE,
 ) -> Response:
-    """Candles with start ≤ timestamp < end, oldest first, at most `limit`."""
+    """Candles with start ≤ timestamp < end, oldest first, at most `limit`; with an `ETag` as `latest`."""
     first = _query_time("start", start)
     stop = _query_time("end", end)
     if stop <= first:
@@ -244,7 +282,7 @@ async def candle_range(
         )
     store = hub_store(request)
     candles = await _store_call("read the candles", store.range, symbol, first, stop, source)
-    return _page(symbol, source, candles[:limit])
+    return _page(request, symbol, source, candles[:limit])
 
 
 @router.get(

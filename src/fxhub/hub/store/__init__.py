@@ -4,13 +4,14 @@ hot in-memory window in front; `open_store` builds the one a URL names."""
 from fxhub.hub.store.base import CandleKey, CandleStore, InventoryRow, UpsertResult
 from fxhub.hub.store.errors import StoreError
 from fxhub.hub.store.factory import open_store
-from fxhub.hub.store.hot import HotWindowStore
+from fxhub.hub.store.hot import EncodedPage, HotWindowStore, page_digest
 from fxhub.hub.store.postgres import PostgresStore
 from fxhub.hub.store.sqlite import SqliteStore
 
 __all__ = [
     "CandleKey",
     "CandleStore",
+    "EncodedPage",
     "HotWindowStore",
     "InventoryRow",
     "PostgresStore",
@@ -18,4 +19,5 @@ __all__ = [
     "StoreError",
     "UpsertResult",
     "open_store",
+    "page_digest",
 ]

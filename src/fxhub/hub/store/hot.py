@@ -7,18 +7,26 @@ run such hubs with `window=0`, which turns the cache off and makes every call go
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from fxhub.hub.store._rows import check_limit, merge_sources, newest
 from fxhub.hub.store.base import CandleStore, InventoryRow, UpsertResult
 from fxhub.model import Candle, Source
 
-__all__ = ["DEFAULT_WINDOW", "MAX_CACHED_SERIES", "MAX_PAGE_BYTES", "HotWindowStore"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "MAX_CACHED_SERIES",
+    "MAX_PAGE_BYTES",
+    "EncodedPage",
+    "HotWindowStore",
+    "page_digest",
+]
 
 DEFAULT_WINDOW: Final = 2000
 """Candles kept per (symbol, source): a day and a half of minutes."""
@@ -31,6 +39,26 @@ _LOAD_ATTEMPTS: Final = 3
 _SeriesKey = tuple[str, Source]
 _PageKey = tuple[str, Source | None, int]  # (symbol, source or both, limit)
 _Stamp = tuple[int, ...]  # the versions of a page's series when it was encoded
+
+
+def page_digest(body: bytes) -> str:
+    """A fingerprint of an encoded page: the first 128 bits of its SHA-256, in hex.
+
+    It depends on the bytes alone, so equal digests mean equal pages whichever process, restart or
+    database made them (a server's strong ETag), and any change of a candle changes it.
+    """
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+class EncodedPage(NamedTuple):
+    """An encoded answer and its `page_digest`, computed once when the page is encoded."""
+
+    body: bytes
+    digest: str
+
+    @classmethod
+    def of(cls, body: bytes) -> EncodedPage:
+        return cls(body, page_digest(body))
 
 
 def _timestamp(candle: Candle) -> datetime:
@@ -60,7 +88,7 @@ class HotWindowStore:
         # Bumped after every committed write to a series, and when its window loads: a load that raced
         # a write is not kept, and a page encoded from other contents of the series is not served.
         self._versions: dict[_SeriesKey, int] = {}
-        self._pages: OrderedDict[_PageKey, tuple[_Stamp, bytes]] = OrderedDict()  # under `_lock`
+        self._pages: OrderedDict[_PageKey, tuple[_Stamp, EncodedPage]] = OrderedDict()  # under `_lock`
         self._kept_bytes = 0
 
     @property
@@ -123,14 +151,16 @@ class HotWindowStore:
 
     def latest_page(
         self, symbol: str, limit: int, source: Source | None, encode: Callable[[list[Candle]], bytes]
-    ) -> bytes | None:
-        """`encode(latest_in_memory(...))`, kept and served again until a write touches its series.
+    ) -> EncodedPage | None:
+        """`encode(latest_in_memory(...))` with its digest, kept and served again until a write touches
+        its series.
 
-        What a polling reader costs then is one dict lookup: its answer is encoded once per change of
-        the series, not once per read. None exactly when `latest_in_memory` would be None. A page is
-        served only while the versions of its series are those it was encoded from, and every committed
-        write bumps them before `upsert` returns, so a read after a write sees that write. Pages are
-        keyed by (symbol, source, limit): `encode` must depend on these and the candles only.
+        What a polling reader costs then is one dict lookup: its answer is encoded (and digested) once
+        per change of the series, not once per read. None exactly when `latest_in_memory` would be
+        None. A page is served only while the versions of its series are those it was encoded from,
+        and every committed write bumps them before `upsert` returns, so a read after a write sees that
+        write. Pages are keyed by (symbol, source, limit): `encode` must depend on these and the
+        candles only.
         """
         snapshot = self._snapshot(symbol, limit, source, page=True)
         if snapshot is None:
@@ -138,17 +168,17 @@ class HotWindowStore:
         stamp, windows, page = snapshot
         if page is not None:
             return page
-        body = encode(self._answer(windows, limit, source))
+        encoded = EncodedPage.of(encode(self._answer(windows, limit, source)))
         if self._lock.acquire(blocking=False):  # else another thread writes: keep nothing, wait for none
             try:
-                self._keep_page((symbol, source, limit), stamp, body)
+                self._keep_page((symbol, source, limit), stamp, encoded)
             finally:
                 self._lock.release()
-        return body
+        return encoded
 
     def _snapshot(
         self, symbol: str, limit: int, source: Source | None, *, page: bool
-    ) -> tuple[_Stamp, list[list[Candle]], bytes | None] | None:
+    ) -> tuple[_Stamp, list[list[Candle]], EncodedPage | None] | None:
         """Taken under the lock, never waiting for it: the versions of the series, then either their kept
         page (`page` asked and current) or the newest `limit` of each window (copies); None if memory
         cannot answer at once."""
@@ -180,20 +210,20 @@ class HotWindowStore:
             return windows[0]
         return newest(merge_sources(windows), limit)
 
-    def _keep_page(self, key: _PageKey, stamp: _Stamp, body: bytes) -> None:
-        """Keep `body` for `key` if `stamp` is still current (no write since it was taken); under `_lock`."""
+    def _keep_page(self, key: _PageKey, stamp: _Stamp, page: EncodedPage) -> None:
+        """Keep `page` for `key` if `stamp` is still current (no write since it was taken); under `_lock`."""
         symbol, source, _ = key
         sources = tuple(Source) if source is None else (source,)
         if stamp != tuple(self._versions.get((symbol, s), 0) for s in sources):
             return
         replaced = self._pages.pop(key, None)
         if replaced is not None:
-            self._kept_bytes -= len(replaced[1])
-        self._pages[key] = (stamp, body)
-        self._kept_bytes += len(body)
+            self._kept_bytes -= len(replaced[1].body)
+        self._pages[key] = (stamp, page)
+        self._kept_bytes += len(page.body)
         while self._kept_bytes > MAX_PAGE_BYTES and self._pages:
             _, (_, dropped) = self._pages.popitem(last=False)
-            self._kept_bytes -= len(dropped)
+            self._kept_bytes -= len(dropped.body)
 
     def range(
         self, symbol: str, start: datetime, end: datetime, source: Source | None = None
