@@ -19,23 +19,19 @@ Pure numpy, no I/O. Prices must be finite (the readers refuse anything else).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
 
-from fxhub.core.bars.empty import EmptyMinutes
-from fxhub.core.bars.spec import NS_PER_MINUTE, BarSpec
-from fxhub.model import Candle, PriceBasis, Source, VolumeType
+from fxhub.core.bars.quotes import TickCandles
+from fxhub.core.bars.spec import NS_PER_MINUTE
 
 __all__ = ["QuoteColumns", "QuoteMinuteBuilder", "QuoteMinutes", "merge_quote_chunks", "summarize_quotes"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
-CandleHandler = Callable[[Candle], None]
-MarketOpen = Callable[[int], bool]
 QuoteColumns = tuple[Ints, Floats, Floats]  # ts_ns, bid, ask: one pair's quotes in arrival order
 
 
@@ -73,31 +69,13 @@ def summarize_quotes(ts_ns: Ints, bid: Floats, ask: Floats, pip_size: float) -> 
     return QuoteMinutes(minute[starts], ohlc, counts.astype(np.int64), spread_sum, spread_max)
 
 
-class QuoteMinuteBuilder:
+class QuoteMinuteBuilder(TickCandles):
     """One pair's tick-volume candles from chunks of quotes; see the module docstring."""
 
-    def __init__(
-        self,
-        symbol: str,
-        pip_size: float,
-        spec: BarSpec,
-        handler: CandleHandler,
-        market_open: MarketOpen,
-        *,
-        instrument: str | None = None,
-    ) -> None:
-        self.symbol = symbol
-        self.pip_size = pip_size
-        self.spec = spec
-        self.instrument = instrument
-        self._handler = handler
-        self._market_open = market_open
-        self._empty = EmptyMinutes(spec, market_open)
+    def _start(self) -> None:
         self._pending_minute: int | None = None  # the minute still open, whose rows are carried
         self._pending: list[QuoteColumns] = []
         self.quotes = 0
-        self.late_quotes = 0
-        self.candles_emitted = 0
 
     def add(self, ts_ns: Ints, bid: Floats, ask: Floats) -> None:
         """Take the next quotes in arrival order; every minute before the chunk's last one is emitted."""
@@ -153,39 +131,11 @@ class QuoteMinuteBuilder:
             )
         ):
             for empty_start, price in self._empty.fill_before(start):
-                self._emit(empty_start, (price, price, price, price), 0, None, None)
+                self._emit_candle(empty_start, (price, price, price, price), 0, None, None)
             open_, high, low, close = ohlc[row]
             if self._market_open(start):
-                self._emit(start, (open_, high, low, close), count, spread_sum / count, spread_max)
+                self._emit_candle(start, (open_, high, low, close), count, spread_sum / count, spread_max)
             self._empty.record(start, close)
-
-    def _emit(
-        self,
-        start_ns: int,
-        ohlc: tuple[float, float, float, float],
-        updates: int,
-        avg_spread: float | None,
-        max_spread: float | None,
-    ) -> None:
-        open_, high, low, close = ohlc
-        candle = Candle(
-            symbol=self.symbol,
-            timestamp=datetime.fromtimestamp(start_ns // 1_000_000_000, UTC),
-            open=open_,
-            high=high,
-            low=low,
-            close=close,
-            volume=float(updates),
-            source=Source.IG,
-            volume_type=VolumeType.TICK,
-            quote_count=updates,
-            avg_spread_pips=avg_spread,
-            max_spread_pips=max_spread,
-            price_basis=PriceBasis.SPOT,
-            instrument=self.instrument,
-        )
-        self.candles_emitted += 1
-        self._handler(candle)
 
 
 def merge_quote_chunks(streams: Sequence[Iterable[QuoteColumns]]) -> Iterator[QuoteColumns]:

@@ -16,7 +16,7 @@ from fxhub.core.bars.empty import EmptyMinutes
 from fxhub.core.bars.spec import NS_PER_MINUTE, BarSpec
 from fxhub.model import Candle, PriceBasis, Quote, Source, VolumeType
 
-__all__ = ["QuoteBarBuilder"]
+__all__ = ["QuoteBarBuilder", "TickCandles"]
 
 CandleHandler = Callable[[Candle], None]
 MarketOpen = Callable[[int], bool]
@@ -34,8 +34,8 @@ class _Minute:
     spread_max: float = 0.0
 
 
-class QuoteBarBuilder:
-    """One pair's tick-volume candles; feed quotes in time order."""
+class TickCandles:
+    """What every tick-volume bar builder shares: its pair, its rules, and how a minute becomes a candle."""
 
     def __init__(
         self,
@@ -53,10 +53,48 @@ class QuoteBarBuilder:
         self.instrument = instrument
         self._handler = handler
         self._market_open = market_open
-        self._minute: _Minute | None = None
         self._empty = EmptyMinutes(spec, market_open)
         self.late_quotes = 0
         self.candles_emitted = 0
+        self._start()
+
+    def _start(self) -> None:
+        """Set up the builder's own state (called at the end of `__init__`)."""
+
+    def _emit_candle(
+        self,
+        start_ns: int,
+        ohlc: tuple[float, float, float, float],
+        updates: int,
+        avg_spread: float | None,
+        max_spread: float | None,
+    ) -> None:
+        open_, high, low, close = ohlc
+        candle = Candle(
+            symbol=self.symbol,
+            timestamp=datetime.fromtimestamp(start_ns // 1_000_000_000, UTC),
+            open=open_,
+            high=high,
+            low=low,
+            close=close,
+            volume=float(updates),
+            source=Source.IG,
+            volume_type=VolumeType.TICK,
+            quote_count=updates,
+            avg_spread_pips=avg_spread,
+            max_spread_pips=max_spread,
+            price_basis=PriceBasis.SPOT,
+            instrument=self.instrument,
+        )
+        self.candles_emitted += 1
+        self._handler(candle)
+
+
+class QuoteBarBuilder(TickCandles):
+    """One pair's tick-volume candles; feed quotes in time order."""
+
+    def _start(self) -> None:
+        self._minute: _Minute | None = None
 
     def on_quote(self, quote: Quote) -> None:
         start = quote.ts_event // NS_PER_MINUTE * NS_PER_MINUTE
@@ -106,23 +144,8 @@ class QuoteBarBuilder:
             self._emit(start, (price, price, price, price), None)
 
     def _emit(self, start_ns: int, ohlc: tuple[float, float, float, float], minute: _Minute | None) -> None:
-        open_, high, low, close = ohlc
-        updates = minute.updates if minute is not None else 0
-        candle = Candle(
-            symbol=self.symbol,
-            timestamp=datetime.fromtimestamp(start_ns // 1_000_000_000, UTC),
-            open=open_,
-            high=high,
-            low=low,
-            close=close,
-            volume=float(updates),
-            source=Source.IG,
-            volume_type=VolumeType.TICK,
-            quote_count=updates,
-            avg_spread_pips=minute.spread_sum / updates if minute is not None else None,
-            max_spread_pips=minute.spread_max if minute is not None else None,
-            price_basis=PriceBasis.SPOT,
-            instrument=self.instrument,
-        )
-        self.candles_emitted += 1
-        self._handler(candle)
+        if minute is None:
+            self._emit_candle(start_ns, ohlc, 0, None, None)
+        else:
+            avg = minute.spread_sum / minute.updates
+            self._emit_candle(start_ns, ohlc, minute.updates, avg, minute.spread_max)
