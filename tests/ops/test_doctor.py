@@ -224,7 +224,7 @@ def test_doctor_applies_the_fetchers_coverage_rule(
     )
     [finding] = check_coverage(probe, 60, MarketHours.at(TUESDAY_OPEN))
     assert finding.severity is severity
-    assert f"rule ({need} of the last 60 minutes)" in finding.title
+    assert f"rule (at least {need} of the last 60 minutes): {need - short};" in finding.title
     assert ("strategies get real volume" in finding.title) is (severity is Severity.OK)
 
 

@@ -97,7 +97,7 @@ def check_coverage(
     """
     policy = policy or SelectionPolicy()
     need = policy.required_bars(bars)
-    rule = f"the {policy.threshold:.0%} rule ({need} of the last {bars} minutes)"
+    rule = f"the {policy.threshold:.0%} rule (at least {need} of the last {bars} minutes)"
     findings = []
     for pair, by_source in probe.recent.items():
         selection = select_source(by_source, bars, policy)
@@ -108,7 +108,7 @@ def check_coverage(
             findings.append(
                 Finding(
                     severity=Severity.OK,
-                    title=f"{pair}: enough DATABENTO candles for {rule}: strategies get real volume",
+                    title=f"{pair}: enough DATABENTO candles for {rule}: {real}; strategies get real volume",
                     detail=selection.reason,
                 )
             )
