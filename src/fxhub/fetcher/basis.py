@@ -31,14 +31,15 @@ _ADJUSTED: Final = (*PRICE_COLUMNS, "vwap")
 
 def measure_basis(futures: pd.DataFrame, spot: pd.DataFrame) -> pd.Series:
     """Raw futures − spot basis on the minutes both frames hold (index: UTC minute starts), sorted."""
-    common = futures.index.intersection(spot.index).sort_values()
-    if common.empty:
+    futures_ns = pd.DatetimeIndex(futures.index).as_unit("ns").asi8
+    spot_ns = pd.DatetimeIndex(spot.index).as_unit("ns").asi8
+    # Positions of the shared minutes in each frame, in time order: no label lookups.
+    _, at_futures, at_spot = np.intersect1d(futures_ns, spot_ns, assume_unique=True, return_indices=True)
+    if len(at_futures) == 0:
         return pd.Series(dtype="float64", index=pd.DatetimeIndex([], tz="UTC"), name="basis")
     cols = list(PRICE_COLUMNS)
-    diff = futures.loc[common, cols].to_numpy(dtype="float64") - spot.loc[common, cols].to_numpy(
-        dtype="float64"
-    )
-    return pd.Series(np.median(diff, axis=1), index=common, name="basis")
+    diff = futures[cols].to_numpy(dtype="float64")[at_futures] - spot[cols].to_numpy(dtype="float64")[at_spot]
+    return pd.Series(np.median(diff, axis=1), index=futures.index[at_futures], name="basis")
 
 
 def smooth_basis(raw: pd.Series, index: pd.DatetimeIndex, halflife_minutes: float) -> pd.Series:

@@ -161,7 +161,8 @@ class UnifiedDataFetcher:
             window=in_window,
         )
         candles = frame.iloc[len(frame) - in_window :]
-        candles = candles.drop(columns=["_indicator_volume"], errors="ignore")
+        if "_indicator_volume" in candles.columns:  # hybrid only; a drop that finds nothing still costs
+            candles = candles.drop(columns=["_indicator_volume"])
         selection_dict = selection.to_dict() | meta.pop("selection_extra", {})
         return {
             "pair": pair,

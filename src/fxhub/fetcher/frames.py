@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Final
 
 import numpy as np
@@ -27,7 +27,9 @@ _NUMERIC_EXTRAS: Final = (
 )
 _OTHER_EXTRAS: Final = ("instrument", "complete")
 EXTRA_COLUMNS: Final = (*_NUMERIC_EXTRAS, *_OTHER_EXTRAS)
-_NAN: Final = math.nan
+_NUMERIC: Final = (*CORE_COLUMNS, *_NUMERIC_EXTRAS)
+# One C-level call per candle reads every field; `zip(*rows)` then turns the rows into columns.
+_FIELDS: Final = attrgetter(*_NUMERIC, *_OTHER_EXTRAS)
 
 
 def candles_frame(candles: Sequence[Candle]) -> pd.DataFrame:
@@ -38,16 +40,17 @@ def candles_frame(candles: Sequence[Candle]) -> pd.DataFrame:
     index = pd.DatetimeIndex([c.timestamp for c in candles], name="timestamp")
     # An empty list has no zone to infer.
     index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-    data: dict[str, object] = {
-        name: np.fromiter((getattr(c, name) for c in candles), dtype="float64", count=len(candles))
-        for name in CORE_COLUMNS
-    }
-    for name in _NUMERIC_EXTRAS:
-        values = [getattr(c, name) for c in candles]
-        if any(v is not None for v in values):
-            data[name] = np.array([_NAN if v is None else v for v in values], dtype="float64")
-    for name in _OTHER_EXTRAS:
-        values = [getattr(c, name) for c in candles]
-        if any(v is not None for v in values):
-            data[name] = pd.array(values, dtype="object")
+    rows = list(map(_FIELDS, candles))
+    columns: list[tuple[object, ...]] = (
+        list(zip(*rows, strict=True)) if rows else [()] * (len(_NUMERIC) + len(_OTHER_EXTRAS))
+    )
+    count = len(rows)
+    data: dict[str, object] = {}
+    for name, values in zip(_NUMERIC, columns, strict=False):
+        # numpy reads None as NaN in a float64 array.
+        if name in CORE_COLUMNS or values.count(None) != count:
+            data[name] = np.array(values, dtype="float64")
+    for name, values in zip(_OTHER_EXTRAS, columns[len(_NUMERIC) :], strict=True):
+        if values.count(None) != count:
+            data[name] = pd.array(list(values), dtype="object")
     return pd.DataFrame(data, index=index)

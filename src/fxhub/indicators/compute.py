@@ -33,6 +33,7 @@ __all__ = ["compute_indicators"]
 
 _WHERE: Final = "compute_indicators"
 _REQUIRED: Final = ("open", "high", "low", "close", "volume")
+_NS_PER_MINUTE: Final = 60_000_000_000
 
 
 def _iso(t: datetime | pd.Timestamp) -> str:
@@ -51,6 +52,13 @@ def _column(frame: pd.DataFrame, name: str) -> FloatArray:
     return frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _minute_starts(index: pd.DatetimeIndex) -> bool:
+    """Whether every time of `index` falls on a whole minute of its own zone's clock."""
+    if index.tz is UTC or str(index.tz) == "UTC":  # UTC clock: a whole minute since the epoch
+        return not (index.as_unit("ns").asi8 % _NS_PER_MINUTE).any()
+    return not ((index.second != 0).any() or (index.microsecond != 0).any() or (index.nanosecond != 0).any())
+
+
 def _validate(frame: object, real_volume: object, anchor: object, window: object) -> pd.DatetimeIndex:
     if not isinstance(frame, pd.DataFrame):
         raise ValidationError("frame", type(frame).__name__, "must be a pandas DataFrame", where=_WHERE)
@@ -64,7 +72,7 @@ def _validate(frame: object, real_volume: object, anchor: object, window: object
         raise ValidationError(
             "frame.index", "unsorted", "must increase strictly (one row per minute)", where=_WHERE
         )
-    if (index.second != 0).any() or (index.microsecond != 0).any() or (index.nanosecond != 0).any():
+    if not _minute_starts(index):
         raise ValidationError("frame.index", "not minute starts", "must hold minute starts", where=_WHERE)
     missing = [name for name in _REQUIRED if name not in frame.columns]
     if missing:

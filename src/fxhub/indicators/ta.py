@@ -132,11 +132,16 @@ def adx(high: FloatArray, low: FloatArray, close: FloatArray, period: int) -> Fl
     if len(h) < 2 * period:
         return out
     n = period
-    minus_dm = plus_dm = tr_sum = 0.0
+    minus_dm = plus_dm = tr_sum = sum_dx = 0.0
     prev_high, prev_low, prev_close = h[0], lo[0], c[0]
-
-    def step(today: int) -> float:
-        nonlocal minus_dm, plus_dm, prev_high, prev_low, prev_close
+    prev_adx = 0.0
+    result: list[float] = []
+    # One flat loop (no helper calls: this runs once per bar): bars 1..n-1 only sum the true range,
+    # bars n..2n-1 also sum DX for the seed, and from bar 2n-1 on each bar smooths and emits ADX.
+    for today in range(1, len(h)):
+        if today >= n:
+            minus_dm -= minus_dm / n
+            plus_dm -= plus_dm / n
         diff_p = h[today] - prev_high
         prev_high = h[today]
         diff_m = prev_low - lo[today]
@@ -153,41 +158,25 @@ def adx(high: FloatArray, low: FloatArray, close: FloatArray, period: int) -> Fl
         if t2 > tr:
             tr = t2
         prev_close = c[today]
-        return tr
-
-    def dx() -> float | None:
-        if _is_zero(tr_sum):
-            return None
-        minus_di = 100.0 * (minus_dm / tr_sum)
-        plus_di = 100.0 * (plus_dm / tr_sum)
-        total = minus_di + plus_di
-        if _is_zero(total):
-            return None
-        return 100.0 * (abs(minus_di - plus_di) / total)
-
-    today = 0
-    for _ in range(n - 1):
-        today += 1
-        tr_sum += step(today)
-    sum_dx = 0.0
-    for _ in range(n):
-        today += 1
-        minus_dm -= minus_dm / n
-        plus_dm -= plus_dm / n
-        tr = step(today)
+        if today < n:
+            tr_sum += tr
+            continue
         tr_sum = tr_sum - (tr_sum / n) + tr
-        value = dx()
-        if value is not None:
-            sum_dx += value
-    prev_adx = sum_dx / n
-    result = [prev_adx]
-    while today < len(h) - 1:
-        today += 1
-        minus_dm -= minus_dm / n
-        plus_dm -= plus_dm / n
-        tr = step(today)
-        tr_sum = tr_sum - (tr_sum / n) + tr
-        value = dx()
+        # DX; None in TA-Lib's terms (skipped) when the true range or the DI sum is zero.
+        value: float | None = None
+        if not -_TA_ZERO < tr_sum < _TA_ZERO:  # _is_zero, inlined
+            minus_di = 100.0 * (minus_dm / tr_sum)
+            plus_di = 100.0 * (plus_dm / tr_sum)
+            total = minus_di + plus_di
+            if not -_TA_ZERO < total < _TA_ZERO:
+                value = 100.0 * (abs(minus_di - plus_di) / total)
+        if today < 2 * n:
+            if value is not None:
+                sum_dx += value
+            if today == 2 * n - 1:
+                prev_adx = sum_dx / n
+                result.append(prev_adx)
+            continue
         if value is not None:
             prev_adx = ((prev_adx * (n - 1)) + value) / n
         result.append(prev_adx)
