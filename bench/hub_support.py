@@ -11,10 +11,8 @@ import asyncio
 import os
 import random
 import secrets
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,10 +21,16 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import httpx
 import psycopg
 from psycopg import sql
 
+from fxhub.hub.server.process import (
+    HUB_ENV_SETTINGS,
+    free_port,
+    serve_command,
+    stop_process,
+    wait_until_answering,
+)
 from fxhub.model import Candle, PriceBasis, Source, VolumeType
 
 __all__ = [
@@ -46,7 +50,6 @@ STARTUP_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 15.0
 _PORT_ATTEMPTS: Final = 3
 # Variables of the caller's shell that would leak into the hub under measurement.
-_SCRUBBED_ENV: Final = ("FXHUB_TOKEN", "FXHUB_STORE", "FXHUB_URL", "FXHUB_TOKEN_FILE")
 TABLE: Final = "candles"
 """The table both stores keep candles in (the bulk fill copies its rows)."""
 
@@ -164,14 +167,6 @@ def _ig(rng: random.Random, pair: Pair, minute: datetime, ohlc: _Ohlc) -> Candle
 # --- the hub process -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class HubStartError(RuntimeError):
     """The hub exited or did not answer in time; the message ends with its log."""
 
@@ -201,7 +196,7 @@ class HubProcess:
         self.stop()
 
     def start(self) -> None:
-        """Start on a free port and wait until it answers (see `_wait_ready`)."""
+        """Start on a free port and wait until it answers."""
         for attempt in range(_PORT_ATTEMPTS):
             self.port = free_port()
             try:
@@ -214,56 +209,27 @@ class HubProcess:
     def _spawn_and_wait(self) -> None:
         self.starts += 1
         self.log_path = self.workdir / f"hub-{self.starts:02d}.log"
-        env = {key: value for key, value in os.environ.items() if key not in _SCRUBBED_ENV}
+        env = {key: value for key, value in os.environ.items() if key not in HUB_ENV_SETTINGS}
         # The token file is never read while FXHUB_TOKEN is set; pointing it here keeps ~/.config out.
         env |= {
             "FXHUB_TOKEN": self.token,
             "FXHUB_TOKEN_FILE": str(self.workdir / "hub.token"),
             "PYTHONUNBUFFERED": "1",
         }
-        command = [
-            sys.executable,
-            "-m",
-            "fxhub",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--store",
-            self.store_url,
-            "--log-level",
-            "WARNING",
-        ]
-        if self.hot_window is not None:
-            command += ["--hot-window", str(self.hot_window)]
+        extra = ["--hot-window", str(self.hot_window)] if self.hot_window is not None else []
+        command = serve_command(port=self.port, store=self.store_url, log_level="WARNING", extra=extra)
         with self.log_path.open("wb") as log:
             # cwd is the bench's own folder, so no developer .env is read.
             self.process = subprocess.Popen(
                 command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        """Ready once `GET /metrics` answers 200: uvicorn accepts connections only after the app started.
-
-        Not /healthz: it counts every stored row, which at 10M rows on PostgreSQL takes seconds, misses
-        the hub's 2 s limit (503) and keeps scanning in the background, on the cores the measurements
-        that follow need. The benchmark times /healthz on its own, where it says so.
-        """
-        assert self.process is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self._fail(f"exited with code {self.process.returncode} before answering /metrics")
-            try:
-                if httpx.get(f"{self.url}/metrics", timeout=10.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        self._fail(f"did not answer /metrics within {STARTUP_TIMEOUT_S:.0f} s")
+        # Ready once /metrics answers: uvicorn accepts connections only after the app started. Not
+        # /healthz: at 10M rows on PostgreSQL its first count takes seconds, on the cores the
+        # measurements that follow need. The benchmark times /healthz on its own, where it says so.
+        problem = wait_until_answering(self.process, self.url, path="/metrics", timeout_s=STARTUP_TIMEOUT_S)
+        if problem is not None:
+            self.stop()
+            self._fail(problem)
 
     def _fail(self, what: str) -> None:
         raise HubStartError(f"hub on port {self.port} {what}; its log ({self.log_path}):\n{self.log_text()}")
@@ -274,14 +240,7 @@ class HubProcess:
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after `STOP_TIMEOUT_S`; idempotent."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT_S)
+        stop_process(process, STOP_TIMEOUT_S)
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------

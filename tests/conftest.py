@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,25 +17,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from fxhub.hub.server import read_token_file
+from fxhub.hub.server.process import (
+    HUB_ENV_SETTINGS,
+    free_port,
+    serve_command,
+    stop_process,
+    wait_until_answering,
+)
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
 _PORT_ATTEMPTS = 3
 _RESTART_PORT_ATTEMPTS = 20
-# Variables of the developer's shell that would leak into the hub under test.
-_SCRUBBED_ENV = ("FXHUB_TOKEN", "FXHUB_STORE", "FXHUB_URL", "FXHUB_TOKEN_FILE")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class HubStartError(RuntimeError):
@@ -102,42 +97,19 @@ class HubProcess:
     def _spawn_and_wait(self) -> None:
         self.starts += 1
         self.log_path = self.workdir / f"hub-{self.starts:02d}.log"
-        env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+        env = {k: v for k, v in os.environ.items() if k not in HUB_ENV_SETTINGS}
         env |= {"FXHUB_TOKEN_FILE": str(self.token_file), "PYTHONUNBUFFERED": "1"}
         env |= self.env_overrides
-        command = [
-            sys.executable,
-            "-m",
-            "fxhub",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--store",
-            self.store_url,
-            "--log-level",
-            "INFO",
-            *self.extra_args,
-        ]
+        command = serve_command(port=self.port, store=self.store_url, extra=self.extra_args)
         with self.log_path.open("wb") as log:
             # cwd is the test's folder, so no developer .env is read.
             self.process = subprocess.Popen(
                 command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self._fail(f"exited with code {self.process.returncode} before answering /healthz")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        else:
+        problem = wait_until_answering(self.process, self.url, timeout_s=STARTUP_TIMEOUT_SECONDS)
+        if problem is not None:
             self.stop()
-            self._fail(f"did not answer /healthz within {STARTUP_TIMEOUT_SECONDS} s")
+            self._fail(problem)
         token = self.env_overrides.get("FXHUB_TOKEN") or read_token_file(self.token_file)
         if token is None:
             self._fail(f"is up but wrote no token file at {self.token_file}")
@@ -151,17 +123,7 @@ class HubProcess:
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:
         """SIGTERM, wait up to `timeout`, then SIGKILL; the exit code (None if it was not running)."""
-        process = self.process
-        if process is None:
-            return None
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
-        return process.returncode
+        return stop_process(self.process, timeout)
 
     def kill9(self) -> None:
         """SIGKILL, no chance to clean up: what a crash or an OOM kill does."""

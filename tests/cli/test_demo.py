@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from fxhub.hub.server.process import free_port
 
 
 def test_demo_once_fills_a_hub_with_both_sources_for_every_pair_and_exits(tmp_path: Path) -> None:
@@ -29,7 +24,7 @@ def test_demo_once_fills_a_hub_with_both_sources_for_every_pair_and_exits(tmp_pa
             "--data-dir",
             str(tmp_path),
             "--port",
-            str(_free_port()),
+            str(free_port()),
         ],
         env=env,
         cwd=tmp_path,

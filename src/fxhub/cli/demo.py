@@ -12,7 +12,6 @@ import heapq
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Final
 
-import httpx
 import platformdirs
 import typer
 from rich.console import Console
@@ -34,6 +32,13 @@ from fxhub.collect import HubSink
 from fxhub.errors import FxhubError
 from fxhub.fetcher import UnifiedDataFetcher
 from fxhub.hub.client import HubClient, connect_to_data_hub
+from fxhub.hub.server.process import (
+    HUB_ENV_SETTINGS,
+    free_port,
+    serve_command,
+    stop_process,
+    wait_until_answering,
+)
 from fxhub.ops import STALE_AFTER, CheckReport, MarketHours, check_pipeline, gather_snapshots
 from fxhub.sim import SimulationConfig, simulate
 from fxhub.sources.databento.files import open_dbn_files, replay_files
@@ -48,6 +53,7 @@ __all__ = ["demo_command"]
 DEMO_START: Final = datetime(2025, 11, 4, 13, 0, tzinfo=UTC)
 DEMO_PORT: Final = 50000
 HUB_START_TIMEOUT_S: Final = 30.0
+HUB_STOP_TIMEOUT_S: Final = 15.0
 PAIRS: Final = ("EUR_USD", "GBP_USD", "USD_JPY")
 
 
@@ -71,7 +77,7 @@ def demo_command(
     with console.status(f"simulating {minutes} minutes from {DEMO_START:%Y-%m-%d %H:%M} UTC…"):
         market = simulate(SimulationConfig(start=DEMO_START, minutes=minutes), folder / "market")
     print_result(console, market, time.perf_counter() - began)
-    hub = _start_hub(folder, port if _port_free(port) else _free_port())
+    hub = _start_hub(folder, port if _port_free(port) else free_port())
     try:
         with connect_to_data_hub(hub.url, hub.token) as client:
             _collect(folder, client, speed, console, expected=minutes * len(PAIRS))
@@ -117,45 +123,23 @@ class _Hub:
         self.token = ""
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process, HUB_STOP_TIMEOUT_S)
 
 
 def _start_hub(folder: Path, port: int) -> _Hub:
     token_file = folder / "hub.token"
-    env = {k: v for k, v in os.environ.items() if k not in ("FXHUB_TOKEN", "FXHUB_STORE")}
+    env = {k: v for k, v in os.environ.items() if k not in HUB_ENV_SETTINGS}
     env["FXHUB_TOKEN_FILE"] = str(token_file)
-    log = (folder / "hub.log").open("ab")
-    store = str(folder / "hub.sqlite3")
-    command = [sys.executable, "-m", "fxhub", "serve", "--port", str(port), "--store", store,
-               "--log-level", "WARNING"]  # fmt: skip
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        command,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
+    command = serve_command(port=port, store=str(folder / "hub.sqlite3"), log_level="WARNING")
+    with (folder / "hub.log").open("ab") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     hub = _Hub(process, f"http://127.0.0.1:{port}", token_file)
-    deadline = time.monotonic() + HUB_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise FxhubError(f"the demo hub exited (code {process.returncode}); see {folder / 'hub.log'}")
-        try:
-            if httpx.get(f"{hub.url}/healthz", timeout=1.0).status_code == 200:
-                hub.token = token_file.read_text().strip()
-                return hub
-        except httpx.TransportError:
-            time.sleep(0.1)
-    hub.stop()
-    raise FxhubError(
-        f"the demo hub did not answer on {hub.url} within {HUB_START_TIMEOUT_S:.0f} s; "
-        f"see {folder / 'hub.log'}"
-    )
+    problem = wait_until_answering(process, hub.url, timeout_s=HUB_START_TIMEOUT_S)
+    if problem is not None:
+        hub.stop()
+        raise FxhubError(f"the demo hub {problem}; see {folder / 'hub.log'}")
+    hub.token = token_file.read_text().strip()
+    return hub
 
 
 def _collect(folder: Path, client: HubClient, speed: float | None, console: Console, expected: int) -> None:
@@ -219,9 +203,3 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
