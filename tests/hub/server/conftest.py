@@ -3,8 +3,6 @@ uvicorn on loopback in a background thread (for WebSocket tests)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from threaded_server import ThreadedServer
 
 from fxhub.hub.server import HubConfig, create_app
 from fxhub.hub.store import CandleStore, SqliteStore
@@ -122,25 +121,14 @@ class ThreadedHub:
 @pytest.fixture
 def serve_hub(store: SqliteStore) -> Iterator[Callable[..., ThreadedHub]]:
     """`serve_hub(stream_queue_size=5)`: the app under uvicorn on 127.0.0.1 (a free port), in a thread."""
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+    running: list[ThreadedServer] = []
 
     def serve(**config: Any) -> ThreadedHub:
         app = create_app(HubConfig(token=Secret(TOKEN), **config), store)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", log_config=None)
-        )
-        thread = threading.Thread(target=server.run, name="hub-under-test", daemon=True)
-        thread.start()
-        running.append((server, thread))
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start the hub app in a thread")
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        return ThreadedHub(app, server, port)
+        runner = ThreadedServer(app, "hub-under-test", lifespan="on")
+        running.append(runner)
+        return ThreadedHub(app, runner.server, runner.start())
 
     yield serve
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(15)
+    for runner in running:
+        runner.stop(15)

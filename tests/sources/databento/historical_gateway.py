@@ -39,7 +39,6 @@ import base64
 import hmac
 import subprocess
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -52,12 +51,12 @@ import databento as db
 import databento_dbn as dbn
 import numpy as np
 import pandas as pd
-import uvicorn
 import zstandard
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from threaded_server import ThreadedServer
 
 from fxhub.instruments import front_contract, load_instruments
 from fxhub.sim.runner import instrument_id_for
@@ -197,8 +196,7 @@ class HistoricalGateway:
         self._lock = threading.Lock()
         self._load(data_files)
         self.app = Starlette(routes=[Route("/v0/timeseries.get_range", self._get_range, methods=["POST"])])
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: ThreadedServer | None = None
 
     @property
     def url(self) -> str:
@@ -220,31 +218,15 @@ class HistoricalGateway:
     # ------------------------------------------------------------------------------------ lifecycle
 
     def start(self) -> HistoricalGateway:
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            log_config=None,  # uvicorn's own config would stop its loggers propagating in this process
-            lifespan="off",
-            ssl_certfile=str(self.tls.cert),
-            ssl_keyfile=str(self.tls.key),
+        self._runner = ThreadedServer(
+            self.app, "historical-gateway", ssl_certfile=str(self.tls.cert), ssl_keyfile=str(self.tls.key)
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="historical-gateway", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Historical API stand-in did not start")
-            time.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.port = self._runner.start(WAIT_SECONDS)
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(WAIT_SECONDS)
+        if self._runner is not None:
+            self._runner.stop(WAIT_SECONDS)
 
     def __enter__(self) -> HistoricalGateway:
         return self.start()

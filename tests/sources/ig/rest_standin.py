@@ -11,17 +11,15 @@ without widening its window misses rows.
 from __future__ import annotations
 
 import itertools
-import threading
-import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from threaded_server import ThreadedServer
 
 WAIT_SECONDS = 10.0
 IG_TIME = "%Y-%m-%dT%H:%M:%S"
@@ -84,8 +82,7 @@ class IgRestStandin:
         self._ids = itertools.count(1)
         self._tokens: set[tuple[str, str]] = set()
         self._oauth: set[str] = set()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: ThreadedServer | None = None
         self.app = Starlette(
             routes=[
                 Route("/session", self._post_session, methods=["POST"]),
@@ -102,24 +99,13 @@ class IgRestStandin:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> IgRestStandin:
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", log_config=None
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="ig-rest-standin", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the IG REST stand-in did not start")
-            time.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._runner = ThreadedServer(self.app, "ig-rest-standin")
+        self.port = self._runner.start(WAIT_SECONDS)
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(WAIT_SECONDS)
+        if self._runner is not None:
+            self._runner.stop(WAIT_SECONDS)
 
     # -- test controls -----------------------------------------------------------------------------
 

@@ -37,12 +37,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, quote
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from threaded_server import ThreadedServer
 
 Values = Mapping[str, str | None]
 
@@ -152,8 +152,7 @@ class TlcpStandin:
         self._recent: dict[str, deque[dict[str, str | None]]] = {}
         self._changed = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: ThreadedServer | None = None
         self.port = 0
         self.app = Starlette(
             routes=[
@@ -175,32 +174,16 @@ class TlcpStandin:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> TlcpStandin:
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-            log_config=None,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="tlcp-standin", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the TLCP stand-in did not start")
-            time.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._runner = ThreadedServer(self.app, "tlcp-standin", lifespan="on", timeout_graceful_shutdown=1)
+        self.port = self._runner.start(WAIT_SECONDS)
         return self
 
     def stop(self) -> None:
-        if self._server is None or self._thread is None:
+        if self._runner is None:
             return
         with contextlib.suppress(RuntimeError):
             self._call(self._abort_connections)
-        self._server.should_exit = True
-        self._thread.join(WAIT_SECONDS)
+        self._runner.stop(WAIT_SECONDS)
 
     def _call(self, fn: Callable[[], None]) -> None:
         """Run `fn` on the server's loop and wait for it."""
@@ -262,8 +245,8 @@ class TlcpStandin:
         self._call(cut)
 
     def _abort_connections(self) -> None:
-        assert self._server is not None
-        for connection in list(self._server.server_state.connections):
+        assert self._runner is not None
+        for connection in list(self._runner.server.server_state.connections):
             transport = getattr(connection, "transport", None)
             if transport is not None:
                 transport.abort()
