@@ -110,9 +110,8 @@ def candle_from_row(
     return Candle._trusted(values)
 
 
-_FLOAT_EXTRAS: Final = frozenset(
-    ("vwap", "buy_volume", "sell_volume", "avg_spread_pips", "max_spread_pips", "ofi", "ofi_multi")
-)
+# The extras the model declares as floats (its annotations are strings: `from __future__ import annotations`).
+_FLOAT_EXTRAS: Final = frozenset(f.name for f in fields(Candle) if f.type == "float | None")
 
 
 @dataclass(frozen=True, slots=True)
