@@ -246,7 +246,9 @@ def test_inverted_minute_ofi_has_the_opposite_sign_of_the_future() -> None:
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 5), st.sampled_from([1.5, 1.25, 2.0, 1.75, -0.0, 0.0])), max_size=40),
+    # Prices: positive (a Candle refuses any other), with ties. Signed zeros are left out: which of two
+    # equal zeros a vectorised maximum keeps is not defined, and no price is ever zero.
+    st.lists(st.tuples(st.integers(0, 5), st.sampled_from([1.5, 1.25, 2.0, 1.75, 1e-9, 1e9])), max_size=40),
     st.booleans(),
 )
 def test_grouped_ohlc_equals_a_row_by_row_reference_whether_or_not_the_groups_are_in_order(
