@@ -132,10 +132,12 @@ def stream(received: Received, ig_fast_stream: StreamOptions) -> Iterator[Callab
 
 
 def test_the_client_logs_in_over_a_websocket_and_subscribes_with_control_requests(
-    ig_tlcp: Callable[..., TlcpStandin], stream: Callable[..., IgStream]
+    ig_tlcp: Callable[..., TlcpStandin], stream: Callable[..., IgStream], ig_fast_stream: StreamOptions
 ) -> None:
     standin = ig_tlcp(user="ABC123", password=PASSWORD)
-    ig = stream(standin.url)
+    # The client gives a WebSocket `retry_delay_ms` to open before it falls back to HTTP; the shrunk
+    # 200 ms is too short on a loaded machine, so this test keeps the library's default of 4 s.
+    ig = stream(standin.url, options=replace(ig_fast_stream, retry_delay_ms=None))
     ig.subscribe(EPIC, scale=SCALE)
     ig.connect()
     standin.wait_subscribed(MARKET)
@@ -152,6 +154,26 @@ def test_the_client_logs_in_over_a_websocket_and_subscribes_with_control_request
     assert adds[MARKET]["LS_mode"] == "MERGE"
     assert adds[MARKET]["LS_schema"] == "MARKET_STATE UPDATE_TIME"
     assert all(r.transport == "ws" for r in standin.requests)
+
+
+def test_a_websocket_that_opens_too_slowly_makes_the_client_start_over_http_and_return_to_a_websocket(
+    ig_tlcp: Callable[..., TlcpStandin], stream: Callable[..., IgStream], received: Received
+) -> None:
+    standin = ig_tlcp(first_websocket_delay_s=1.0)  # the shrunk retry delay gives a socket 200 ms
+    ig = stream(standin.url)
+    ig.subscribe(EPIC, scale=SCALE)
+    ig.connect()
+    standin.wait_subscribed(TICK)
+    eventually(lambda: ig.status == "CONNECTED:WS-STREAMING")
+    standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
+    eventually(lambda: len(received.quotes) == 1)
+    assert [(r.transport, r.name) for r in standin.requests[:2]] == [
+        ("http", "create_session"),
+        ("ws", "wsok"),
+    ]
+    assert standin.sessions_created == 1  # one session, moved onto the socket once it opened
+    assert received.gaps == []
+    assert received.errors == []
 
 
 def test_http_streaming_works_too_when_forced(
@@ -298,8 +320,8 @@ def test_a_dropped_socket_is_recovered_over_http_without_losing_an_update_or_rep
         "bind_session",
         "true",
     )
-    assert standin.requests[-1].name == "bind_session"  # then back on a WebSocket
-    assert standin.requests[-1].transport == "ws"
+    eventually(lambda: ig.status == "CONNECTED:WS-STREAMING")  # then back on a WebSocket
+    assert (standin.requests[-1].transport, standin.requests[-1].name) == ("ws", "bind_session")
 
 
 def test_a_session_that_cannot_be_recovered_is_replaced_and_the_gap_reported(

@@ -133,12 +133,15 @@ class TlcpStandin:
         accepted_protocol: str = "TLCP-2.4.0",
         keepalive_ms: int = 1000,
         unknown_items: frozenset[str] = frozenset(),
+        first_websocket_delay_s: float = 0.0,
     ) -> None:
         self.user = user
         self.password = password
         self.accepted_protocol = accepted_protocol
         self.keepalive_ms = keepalive_ms
         self.unknown_items = unknown_items
+        self.first_websocket_delay_s = first_websocket_delay_s  # a slow proxy in front of the first socket
+        self._websockets_opened = 0
         self.recovery: Literal["replay", "refuse"] = "replay"
         self.encode_all = False
         self.requests: list[TlcpRequest] = []
@@ -359,6 +362,9 @@ class TlcpStandin:
         offered = list(websocket.scope.get("subprotocols", []))
         chosen = offered[0] if offered else None
         protocol = chosen.removesuffix(SUBPROTOCOL_SUFFIX) if chosen else None
+        self._websockets_opened += 1
+        if self._websockets_opened == 1 and self.first_websocket_delay_s:
+            await asyncio.sleep(self.first_websocket_delay_s)
         await websocket.accept(subprotocol=chosen)
         out: asyncio.Queue[str] = asyncio.Queue()
         sender = asyncio.create_task(self._ws_sender(websocket, out))
