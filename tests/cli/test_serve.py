@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,3 +31,16 @@ def test_serve_log_file_gets_json_lines_without_the_token_and_sigterm_exits_0(
     assert "stopped by SIGTERM" in messages
     assert messages[-1] == "hub stopped; store closed"
     assert hub.token not in text
+
+
+def test_the_cli_does_not_load_the_ig_streaming_client_until_a_live_ig_collector_needs_it() -> None:
+    # lightstreamer-client-lib starts threads that wake every millisecond when it is imported; the hub
+    # (`fxhub serve`) and every other command go through fxhub.cli.app, so they must not pay for them.
+    probe = (
+        "import sys, threading, fxhub.cli.app; "
+        "print(sorted(m for m in sys.modules if m.startswith('lightstreamer')), threading.active_count())"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert shown == ["[]", "1"]

@@ -31,7 +31,6 @@ from fxhub.errors import ConfigError
 from fxhub.instruments import load_instruments
 from fxhub.model import Quote
 from fxhub.settings import load_settings
-from fxhub.sources.ig.live import LiveIg, LiveIgConfig
 from fxhub.sources.ig.replay import IgBars, replay_quotes
 from fxhub.sources.ig.rest import IgRestClient
 from fxhub.sources.ig.vendor_files import read_quotes
@@ -75,6 +74,11 @@ def collect_ig(
     command_logging(ctx, log_level, log_file, default_level="INFO" if live else "WARNING")
     console = Console()
     if one_mode("ig", live=live, file=file) == "live":
+        # Imported here, not at the top: lightstreamer-client-lib starts a pool of threads that poll
+        # every millisecond as soon as it is imported, and every fxhub command (`fxhub serve` too)
+        # imports this module.
+        from fxhub.sources.ig.live import LiveIg, LiveIgConfig
+
         table = load_instruments()
         epics = tuple(table.get(name).ig_epic for name in parse_pairs(pairs, table.pairs))
         rest = IgRestClient.from_settings(load_settings())  # names every missing IG_* variable
