@@ -1,5 +1,5 @@
 """What the hub benchmark needs around the hub: a real `fxhub serve` process, throwaway PostgreSQL
-databases, realistic candles, a fast bulk fill, and a concurrent-load sampler.
+databases, realistic candles and a fast bulk fill (the concurrent load is in `bench.load`).
 
 The hub process is started the way the hub tests start theirs (a free port on loopback, a scrubbed
 environment, a working folder of its own, ready once /healthz answers); the code is its own.
@@ -7,18 +7,16 @@ environment, a working folder of its own, ready once /healthz answers); the code
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import secrets
 import sqlite3
 import subprocess
-import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 import psycopg
@@ -37,13 +35,11 @@ __all__ = [
     "PAIRS",
     "HubProcess",
     "HubStartError",
-    "LoadResult",
     "create_database",
     "drop_database",
     "grow_postgres",
     "grow_sqlite",
     "market_candles",
-    "run_load",
 ]
 
 STARTUP_TIMEOUT_S: Final = 60.0
@@ -368,40 +364,3 @@ def grow_postgres(url: str, target: int) -> int:
             added += cursor.rowcount
         conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(TABLE)))
         return added
-
-
-# --- concurrent load -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LoadResult:
-    """What `run_load` saw: completed requests, the wall time they took, each one's latency."""
-
-    requests: int
-    seconds: float
-    latencies: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds
-
-
-async def run_load(calls: Sequence[Callable[[], Awaitable[Any]]], duration_s: float) -> LoadResult:
-    """Each of `calls` (one per client) repeated back to back by its own task for `duration_s`.
-
-    Every client makes one call before the clock starts, so connections are open and the hub's caches
-    warm; the rate counts requests over the time until the last one in flight finished.
-    """
-    await asyncio.gather(*(call() for call in calls))
-    latencies: list[float] = []
-    began = time.perf_counter()
-    stop = began + duration_s
-
-    async def client(call: Callable[[], Awaitable[Any]]) -> None:
-        while time.perf_counter() < stop:
-            sent = time.perf_counter()
-            await call()
-            latencies.append(time.perf_counter() - sent)
-
-    await asyncio.gather(*(client(call) for call in calls))
-    return LoadResult(len(latencies), time.perf_counter() - began, latencies)
