@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from fxhub.hub.store.base import UpsertResult
 from fxhub.model import Candle
 
-__all__ = ["READ_ENDPOINTS", "HubMetrics", "push_outcome"]
+__all__ = ["READ_ENDPOINTS", "HubMetrics", "push_outcome", "source_counts"]
 
 #: Route names whose requests count as reads.
 READ_ENDPOINTS: Final = frozenset({"latest", "range", "inventory", "stream"})
@@ -108,8 +108,8 @@ class HubMetrics:
         whatever minutes their candles are for (a replay pushes old minutes).
         """
         replaced = Tally(key[1] for key in result.replaced_keys)
-        changed = Tally(candle.source.value for candle in result.changed)
-        sent = Tally(candle.source.value for candle in candles)
+        changed = source_counts(result.changed)
+        sent = source_counts(candles)
         for source in sent:
             self.last_push_seconds.labels(source).set_to_current_time()
         for source in sent.keys() | changed.keys() | replaced.keys():
@@ -119,3 +119,10 @@ class HubMetrics:
             self.candles_pushed.labels(source, "unchanged").inc(
                 max(sent[source] - inserted - replaced[source], 0)
             )
+
+
+def source_counts(candles: Iterable[Candle]) -> Tally[str]:
+    """How many of `candles` each source ('IG', 'DATABENTO') has."""
+    # `_value_` is the enum member's plain attribute; `.value` (a property) and hashing the members
+    # (Enum.__hash__ is Python code) would cost a call each, per candle of every push.
+    return Tally(candle.source._value_ for candle in candles)

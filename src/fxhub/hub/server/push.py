@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from fxhub.hub.server.errors import HubHTTPError
 from fxhub.hub.store.base import UpsertResult
 from fxhub.model import Candle
 
-__all__ = ["CandleProblem", "parse_push", "push_summary", "read_limited_body", "sources_of"]
+__all__ = ["CandleProblem", "parse_push", "push_summary", "read_limited_body"]
 
 
 async def read_limited_body(
@@ -164,8 +164,3 @@ def push_summary(result: UpsertResult) -> dict[str, Any]:
             for symbol, source, ts in result.replaced_keys
         ],
     }
-
-
-def sources_of(candles: Sequence[Candle]) -> str:
-    """'IG', 'DATABENTO' or 'DATABENTO+IG': the sources of a batch, for the log."""
-    return "+".join(sorted({candle.source.value for candle in candles}))

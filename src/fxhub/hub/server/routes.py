@@ -21,7 +21,8 @@ from fxhub import __version__
 from fxhub.errors import ValidationError
 from fxhub.hub.server.auth import require_read, require_write
 from fxhub.hub.server.errors import HubHTTPError
-from fxhub.hub.server.push import parse_push, push_summary, read_limited_body, sources_of
+from fxhub.hub.server.metrics import source_counts
+from fxhub.hub.server.push import parse_push, push_summary, read_limited_body
 from fxhub.hub.server.schemas import (
     SYMBOL_PATTERN,
     CandlesPage,
@@ -210,7 +211,7 @@ async def push_candles(
     logger.info(
         "push: %d candles (%s): %d inserted, %d replaced, %d unchanged in %.1f ms",
         len(candles),
-        sources_of(candles),
+        "+".join(sorted(source_counts(candles))),
         result.inserted,
         result.replaced,
         result.unchanged,
