@@ -3,26 +3,32 @@
 The hub tags every candles page with a hash of its bytes (docs/hub-api.md), so `If-None-Match` with
 the tag of the page a client holds is answered `304 Not Modified`, without a body, exactly while the
 page is byte for byte what the hub would send. A new minute, a revised older minute (a backfill) or a
-restarted hub on other data changes the bytes, hence the tag, and the full page comes back: the cache
-never needs to know what changed. Both clients use `PageCache`; only sending differs.
+restarted hub on other data changes the bytes, hence the tag, and the full page comes back.
+
+Single-source latest pages from the hub's hot window also carry a series token (`X-Fxhub-Series`).
+Sent back as `X-Fxhub-Since`, it gets only the candles written since (`apply_delta` puts them into the
+held page), so a poll after a new minute moves one candle instead of the page. Both clients use
+`PageCache`; only sending differs.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import httpx
 
 from fxhub.errors import ValidationError
-from fxhub.hub.client._protocol import Request, parse_candles
+from fxhub.hub.client._protocol import Request, parse_page
 from fxhub.hub.client.errors import HubError
-from fxhub.model import Candle
+from fxhub.model import Candle, parse_utc_timestamp
 
-__all__ = ["DEFAULT_CACHED_PAGES", "MAX_CACHED_CANDLES", "ConditionalRead", "PageCache"]
+__all__ = ["DEFAULT_CACHED_PAGES", "MAX_CACHED_CANDLES", "ConditionalRead", "PageCache", "apply_delta"]
 
 DEFAULT_CACHED_PAGES: Final = 64
 """Read URLs whose last answer a client keeps; the least recently used goes first."""
@@ -32,9 +38,14 @@ MAX_CACHED_CANDLES: Final = 100_000
 _Key = tuple[str, tuple[tuple[str, str], ...]]  # (path, sorted query parameters)
 
 
+SERIES_HEADER: Final = "x-fxhub-series"
+SINCE_HEADER: Final = "X-Fxhub-Since"
+
+
 @dataclass(frozen=True, slots=True)
 class _Kept:
-    etag: str
+    etag: str | None
+    series: str | None  # the hub's token for the page's series, where it sent one
     candles: tuple[Candle, ...]  # a tuple: no caller can change what the next 304 returns
 
 
@@ -74,23 +85,28 @@ class PageCache:
                 self._kept.move_to_end(key)
         if kept is None:
             return ConditionalRead(self, key, request, None)
-        sent = dataclasses.replace(request, headers={**request.headers, "If-None-Match": kept.etag})
-        return ConditionalRead(self, key, sent, kept)
+        headers = dict(request.headers)
+        if kept.etag is not None:
+            headers["If-None-Match"] = kept.etag
+        if kept.series is not None:
+            headers[SINCE_HEADER] = kept.series
+        return ConditionalRead(self, key, dataclasses.replace(request, headers=headers), kept)
 
     def forget(self, key: _Key) -> None:
         """Drop the URL's kept answer (a full answer replaces it)."""
         with self._lock:
             self._drop(key)
 
-    def keep(self, key: _Key, etag: str | None, candles: list[Candle]) -> None:
-        """Keep a 200's candles under its tag, replacing the URL's entry; without a tag, keep nothing."""
+    def keep(self, key: _Key, etag: str | None, series: str | None, candles: list[Candle]) -> None:
+        """Keep a 200's candles under its tag and series token, replacing the URL's entry; with
+        neither, keep nothing."""
         if self._entries == 0:
             return
         with self._lock:
             self._drop(key)
-            if etag is None or len(candles) > self._max_candles:
+            if (etag is None and series is None) or len(candles) > self._max_candles:
                 return
-            self._kept[key] = _Kept(etag, tuple(candles))
+            self._kept[key] = _Kept(etag, series, tuple(candles))
             self._kept_candles += len(candles)
             while len(self._kept) > self._entries or self._kept_candles > self._max_candles:
                 _, oldest = self._kept.popitem(last=False)
@@ -119,11 +135,50 @@ class ConditionalRead:
                     f"the hub at {url} answered {self.request.path} with 304 Not Modified to a request "
                     "that named no page; check that FXHUB_URL points at an fxhub hub"
                 )
+            series = response.headers.get(SERIES_HEADER)
+            if series is not None and series != self.kept.series:  # a token for the page it holds
+                self.cache.keep(self.key, self.kept.etag, series, list(self.kept.candles))
             return list(self.kept.candles)
+        held = self.kept
         # The kept page is stale: free it before decoding its successor, so that the new candles reuse
         # its memory (holding both made every changed read a few ms slower in bench_fetcher's live rows).
         self.kept = None
         self.cache.forget(self.key)
-        candles = parse_candles(response, url)
-        self.cache.keep(self.key, response.headers.get("etag"), candles)
+        candles, delta = parse_page(response, url)
+        if delta is not None:
+            if held is None:
+                raise HubError(
+                    f"the hub at {url} answered {self.request.path} with changes to a page this client "
+                    "does not hold; check that FXHUB_URL points at an fxhub hub"
+                )
+            candles = apply_delta(held.candles, candles, delta, url)
+        self.cache.keep(self.key, response.headers.get("etag"), response.headers.get(SERIES_HEADER), candles)
         return candles
+
+
+def apply_delta(
+    held: Sequence[Candle], changed: list[Candle], delta: Mapping[str, Any], url: str
+) -> list[Candle]:
+    """The page a delta answer describes: `held` (one series, oldest first) with `changed` put in by
+    minute, cut to start at `delta["first"]`, checked to hold `delta["count"]` candles."""
+    by_minute = {candle.timestamp: candle for candle in held}
+    appended = not held or all(candle.timestamp > held[-1].timestamp for candle in changed)
+    for candle in changed:
+        by_minute[candle.timestamp] = candle
+    merged = list(by_minute.values())
+    if not appended:
+        merged.sort(key=_minute)
+    first, count = delta.get("first"), delta.get("count")
+    if first is not None:
+        start = parse_utc_timestamp(first, field="delta.first", where=f"the hub at {url}")
+        merged = merged[bisect_left(merged, start, key=_minute) :]
+    if len(merged) != count:
+        raise HubError(
+            f"the hub at {url} sent changes that make a page of {len(merged)} candles where it said "
+            f"{count!r}; the page was dropped and the next read fetches it whole"
+        )
+    return merged
+
+
+def _minute(candle: Candle) -> Any:
+    return candle.timestamp

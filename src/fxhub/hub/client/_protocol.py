@@ -46,6 +46,7 @@ __all__ = [
     "parse_candles",
     "parse_health",
     "parse_inventory",
+    "parse_page",
     "parse_push",
     "push_requests",
     "raise_for_status",
@@ -338,7 +339,19 @@ def _malformed(url: str, what: str, error: Exception) -> HubError:
 
 
 def parse_candles(response: httpx.Response, url: str) -> list[Candle]:
-    items = _json_object(response, url).get("candles")
+    return parse_page(response, url)[0]
+
+
+def parse_page(response: httpx.Response, url: str) -> tuple[list[Candle], Mapping[str, Any] | None]:
+    """A candles page: its candles, and its `delta` object when it holds only what changed."""
+    page = _json_object(response, url)
+    delta = page.get("delta")
+    if delta is not None and not isinstance(delta, Mapping):
+        raise _malformed(url, "page delta", TypeError("`delta` is not an object"))
+    return _page_candles(page.get("candles"), url), delta
+
+
+def _page_candles(items: object, url: str) -> list[Candle]:
     if not isinstance(items, list):
         raise _malformed(url, "candle list", TypeError("`candles` is not a list"))
     # The hub validated every candle on the way in and sends `to_dict` output: take the trusted path,

@@ -13,13 +13,14 @@ from typing import Annotated, Any, Final, TypeVar
 import anyio
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from fxhub import __version__
 from fxhub.errors import ValidationError
 from fxhub.hub.server.auth import require_read, require_write
+from fxhub.hub.server.delta import SINCE_HEADER, delta_response, series_headers
 from fxhub.hub.server.errors import HubHTTPError
 from fxhub.hub.server.metrics import source_counts
 from fxhub.hub.server.push import parse_push, push_summary, read_limited_body
@@ -233,6 +234,14 @@ async def latest_candles(
     symbol: SymbolPath,
     limit: Annotated[int, Query(ge=1, le=MAX_LATEST, description="How many candles.")] = 100,
     source: SourceQuery = None,
+    since: Annotated[
+        str | None,
+        Header(
+            alias=SINCE_HEADER,
+            description="The `X-Fxhub-Series` token of the page the client holds (with `source`): "
+            "answered 304 while the series is unchanged, else with only the changed candles and `delta`.",
+        ),
+    ] = None,
 ) -> Response:
     """The newest `limit` candles, oldest first; without `source`, both sources by (timestamp, source).
 
@@ -240,11 +249,19 @@ async def latest_candles(
     """
     store = hub_store(request)
     if isinstance(store, HotWindowStore):
+        if source is not None and since is not None:
+            delta = store.latest_delta(symbol, limit, source, since)
+            if delta is not None:
+                return delta_response(symbol, source, since, delta)
+        # Taken before the page: a write in between makes the next delta repeat a candle, never miss one.
+        token = None if source is None else store.series_token(symbol, source)
         # Loaded windows answer without I/O or waiting, so no worker-thread hop is needed for them; and
         # the encoded page and its hash are kept until a write touches its series, so a poll costs a lookup.
         page = store.latest_page(symbol, limit, source, functools.partial(page_bytes, symbol, source))
         if page is not None:
-            return _page_response(request, page)
+            response = _page_response(request, page)
+            response.headers.update(series_headers(token))
+            return response
     candles = await _store_call("read the latest candles", store.latest, symbol, limit, source)
     return _page(request, symbol, source, candles)
 

@@ -93,12 +93,25 @@ class PushResult(BaseModel):
     replaced_keys: list[ReplacedKey]
 
 
+class PageDelta(BaseModel):
+    """Present when `candles` holds only what changed since the `X-Fxhub-Since` token (a latest read).
+
+    The page is the client's held page with these candles put in (new minutes added, revisions
+    replacing the candle of their minute), then everything before `first` dropped: `count` candles.
+    """
+
+    since: str
+    first: Timestamp | None
+    count: int
+
+
 class CandlesPage(BaseModel):
     """Candles of one symbol, oldest first; `source` is the filter asked for (null: both sources)."""
 
     symbol: str
     source: SourceName | None
     candles: list[CandleItem]
+    delta: PageDelta | None = None
 
 
 class InventoryItem(BaseModel):

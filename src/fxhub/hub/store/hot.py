@@ -8,6 +8,7 @@ run such hubs with `window=0`, which turns the cache off and makes every call go
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
@@ -25,6 +26,7 @@ __all__ = [
     "MAX_PAGE_BYTES",
     "EncodedPage",
     "HotWindowStore",
+    "SeriesDelta",
     "page_digest",
 ]
 
@@ -61,6 +63,21 @@ class EncodedPage(NamedTuple):
         return cls(body, page_digest(body))
 
 
+class SeriesDelta(NamedTuple):
+    """What changed in a single-source latest page since the series token a client holds.
+
+    `token` names the series as of this answer. `changed` is None when nothing changed (the client's
+    page is current), else the page's candles written since the client's token (new minutes and
+    revisions), oldest first; `first` and `size` are the page's oldest timestamp and length, so the
+    client drops what fell off the page's start. Every other candle of the page is one the client has.
+    """
+
+    token: str
+    changed: list[Candle] | None
+    first: datetime | None
+    size: int
+
+
 def _timestamp(candle: Candle) -> datetime:
     return candle.timestamp
 
@@ -90,6 +107,13 @@ class HotWindowStore:
         self._versions: dict[_SeriesKey, int] = {}
         self._pages: OrderedDict[_PageKey, tuple[_Stamp, EncodedPage]] = OrderedDict()  # under `_lock`
         self._kept_bytes = 0
+        # Series tokens ("<boot>.<version>") let a client ask for what changed since the page it holds
+        # (`latest_delta`). `_boot` differs per store, so a restarted hub's tokens never match old ones;
+        # `_loaded_at` is the version a series' window loaded at (every candle in it counts as written
+        # then), `_written_at` the version each candle written since was last written at.
+        self._boot = secrets.token_hex(6)
+        self._loaded_at: dict[_SeriesKey, int] = {}
+        self._written_at: dict[_SeriesKey, dict[datetime, int]] = {}
 
     @property
     def inner(self) -> CandleStore:
@@ -119,10 +143,10 @@ class HotWindowStore:
             with self._lock:
                 for candle in result.changed:
                     key = (candle.symbol, candle.source)
-                    self._versions[key] = self._versions.get(key, 0) + 1
+                    version = self._versions[key] = self._versions.get(key, 0) + 1
                     loaded = self._series.get(key)
                     if loaded is not None:
-                        self._apply(loaded, candle)
+                        self._apply(loaded, candle, self._written_at[key], version)
         return result
 
     def latest(self, symbol: str, limit: int, source: Source | None = None) -> list[Candle]:
@@ -243,6 +267,8 @@ class HotWindowStore:
         """Drop the windows and close the inner store."""
         with self._lock:
             self._series.clear()
+            self._loaded_at.clear()
+            self._written_at.clear()
             self._pages.clear()
             self._kept_bytes = 0
         self._inner.close()
@@ -266,15 +292,19 @@ class HotWindowStore:
                     loaded = list(candles)
                     self._series[key] = loaded
                     self._versions[key] = version + 1  # pages from an earlier window of it are void
+                    self._loaded_at[key] = version + 1
+                    self._written_at[key] = {}
                     while len(self._series) > MAX_CACHED_SERIES:
-                        self._series.popitem(last=False)
+                        self._forget(next(iter(self._series)))
                 if loaded is not None:
                     self._series.move_to_end(key)
                     return newest(loaded, limit)
             # A write to this series committed while we read: what we read may miss it; read again.
         return self._inner.latest(symbol, limit, source)
 
-    def _apply(self, candles: list[Candle], candle: Candle) -> None:
+    def _apply(
+        self, candles: list[Candle], candle: Candle, written_at: dict[datetime, int], version: int
+    ) -> None:
         """Put one committed candle into a window, keeping it the newest `window` of its series."""
         at = bisect_left(candles, candle.timestamp, key=_timestamp)
         if at < len(candles) and candles[at].timestamp == candle.timestamp:
@@ -282,10 +312,66 @@ class HotWindowStore:
         elif at > 0 or len(candles) < self._window:  # else older than a full window: not among the newest
             candles.insert(at, candle)
             if len(candles) > self._window:
+                written_at.pop(candles[0].timestamp, None)
                 del candles[0]
+        else:
+            return
+        written_at[candle.timestamp] = version
+
+    def _forget(self, key: _SeriesKey) -> None:
+        """Drop a series' window and what `latest_delta` knows of it; under `_lock`."""
+        self._series.pop(key, None)
+        self._loaded_at.pop(key, None)
+        self._written_at.pop(key, None)
 
     def _invalidate(self, keys: Iterable[_SeriesKey]) -> None:
         with self._lock:
             for key in set(keys):
                 self._versions[key] = self._versions.get(key, 0) + 1
-                self._series.pop(key, None)
+                self._forget(key)
+
+    # --- what changed since a client's page ----------------------------------------------------------
+
+    def series_token(self, symbol: str, source: Source) -> str | None:
+        """The token naming the series' current contents, or None if its window is not loaded (or the
+        lock is busy). Take it *before* reading the page it goes with: a write in between then only
+        makes the client's next delta repeat a candle it already has."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            key = (symbol, source)
+            return f"{self._boot}.{self._versions[key]}" if key in self._series else None
+        finally:
+            self._lock.release()
+
+    def latest_delta(self, symbol: str, limit: int, source: Source, since: str) -> SeriesDelta | None:
+        """What changed in `latest(symbol, limit, source)` since the page named by token `since`.
+
+        None when memory cannot tell at once (window not loaded, lock busy, `limit` outside 1..window)
+        or `since` is not a token of this series' current window (another hub or store, an evicted or
+        reloaded window, garbage): the caller then sends the whole page.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= self._window:
+            return None
+        boot, _, version_text = since.partition(".")
+        if boot != self._boot or not version_text.isdigit():
+            return None
+        since_version = int(version_text)
+        key = (symbol, source)
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            loaded = self._series.get(key)
+            version = self._versions.get(key, 0)
+            if loaded is None or not self._loaded_at[key] <= since_version <= version:
+                return None
+            token = f"{self._boot}.{version}"
+            page = newest(loaded, limit)
+            first = page[0].timestamp if page else None
+            if since_version == version:
+                return SeriesDelta(token, None, first, len(page))
+            written_at, loaded_at = self._written_at[key], self._loaded_at[key]
+            changed = [c for c in page if written_at.get(c.timestamp, loaded_at) > since_version]
+            return SeriesDelta(token, changed, first, len(page))
+        finally:
+            self._lock.release()
