@@ -1,6 +1,6 @@
 """Indicators on the chosen candles: session VWAP with bands, TWAP, EMA/RSI/ADX/ATR, volume, order flow.
 
-Pure computation (numpy and pandas, no I/O). EMA, RSI, ADX and ATR equal TA-Lib on the same input.
+Pure computation (numpy, pandas and TA-Lib, no I/O). EMA, RSI, ADX and ATR are computed by TA-Lib.
 """
 
 from fxhub.indicators.compute import compute_indicators
