@@ -137,6 +137,24 @@ def test_warm_up_rows_are_read_before_the_window(fill: Fill) -> None:
     assert [kind for kind, _ in reader.calls].count("range") == 0
 
 
+def test_the_next_call_reads_back_to_the_session_start_in_one_request_per_source(fill: Fill, mk: Any) -> None:
+    reader = fill(ig=range(-HISTORY, 60), db=range(-HISTORY, 60))
+    fetcher = UnifiedDataFetcher(reader)
+    fetcher.get_market_data("EUR_USD", bars=60)
+    extension = [args for kind, args in reader.calls if kind == "latest"][-1]
+    reader.push([mk.db(60), mk.ig(60)])  # a new minute, as a polling strategy sees it
+    reader.calls.clear()
+    polled = fetcher.get_market_data("EUR_USD", bars=60)
+    reads = [args for kind, args in reader.calls if kind == "latest"]
+    assert sorted((args[2].value, args[1]) for args in reads) == [
+        ("DATABENTO", extension[1]),  # what the extension asked last time, at once
+        ("IG", 60 + fetcher.warmup),
+    ]
+    fresh = UnifiedDataFetcher(reader).get_market_data("EUR_USD", bars=60)
+    assert polled["candles"].equals(fresh["candles"])
+    assert polled["indicators"] == fresh["indicators"]
+
+
 def test_a_session_extension_that_raced_many_new_candles_falls_back_to_a_range_read(
     fill: Fill, mk: Any
 ) -> None:

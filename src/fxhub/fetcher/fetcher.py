@@ -2,8 +2,8 @@
 
 One call, `get_market_data(pair, bars=60)`:
 
-1. reads the newest ``bars + warmup_bars(config)`` candles of each source the policy needs
-   (one `get_latest_candles` per source);
+1. reads the newest ``bars + warmup_bars(config)`` candles of each source the policy needs (one
+   `get_latest_candles` per source; as many as reached back to the session start last time, if more);
 2. anchors the window on the newest of those minutes and chooses a source (see `fxhub.fetcher.selection`);
 3. builds one DataFrame from the chosen source only (or, for ``hybrid``, IG prices with CME volume
    joined by minute), optionally shifting futures prices to spot by the measured basis;
@@ -92,6 +92,10 @@ class UnifiedDataFetcher:
         self.policy = policy if isinstance(policy, SelectionPolicy) else SelectionPolicy(policy=policy)
         self.indicators = indicators if indicators is not None else IndicatorConfig()
         self.warmup = int(warmup_bars(self.indicators))
+        # Per (pair, source): how many candles the last call needed to reach back to the session start,
+        # when that was more than its first read asked. The next call asks that many at once instead
+        # of a short read plus a longer one (for a polling strategy: one request per source, not two).
+        self._session_reads: dict[tuple[str, Source], int] = {}
 
     def __repr__(self) -> str:
         return f"UnifiedDataFetcher(hub={self.hub!r}, policy={self.policy!r})"
@@ -132,7 +136,10 @@ class UnifiedDataFetcher:
             )
         limit = bars + self.warmup
         fetched = {
-            s: self.hub.get_latest_candles(pair, limit=limit, source=s) for s in sources_read(self.policy)
+            s: self.hub.get_latest_candles(
+                pair, limit=max(limit, self._session_reads.get((pair, s), 0)), source=s
+            )
+            for s in sources_read(self.policy)
         }
         selection = select_source(fetched, bars, self.policy)
         if selection.chosen is None:
@@ -163,6 +170,8 @@ class UnifiedDataFetcher:
         candles = frame.iloc[len(frame) - in_window :]
         if "_indicator_volume" in candles.columns:  # hybrid only; a drop that finds nothing still costs
             candles = candles.drop(columns=["_indicator_volume"])
+        if selection.chosen != "HYBRID":  # labelled here: the window's rows only, not the warm-up's
+            candles = candles.assign(**_labels(meta["source"], meta["price_basis"]))
         selection_dict = selection.to_dict() | meta.pop("selection_extra", {})
         return {
             "pair": pair,
@@ -191,15 +200,22 @@ class UnifiedDataFetcher:
         at most one candle a minute, plus a few for candles pushed since the first read), rounded up to
         a whole `_EXTENSION_STEP` so that the same request repeats for an hour: a hub answers those from
         its hot window and page cache, where a range read goes to the database, and while the series
-        is unchanged the client's conditional read makes it a `304`.
+        is unchanged the client's conditional read makes it a `304`. The span is remembered, so the
+        next call's first read asks for it at once and needs no extension.
         """
         for source in used:
             candles = fetched.get(source, []) if source is not None else []
-            if source is None or len(candles) < limit or candles[0].timestamp <= session:
+            if source is None or not candles:
                 continue
             last = candles[-1].timestamp
             span = int((last - session).total_seconds() // 60) + 1 + _NEWER_SLACK
             span = min(-(-span // _EXTENSION_STEP) * _EXTENSION_STEP, _MAX_LATEST)
+            if span > limit:
+                self._session_reads[(pair, source)] = span
+            else:
+                self._session_reads.pop((pair, source), None)
+            if len(candles) < limit or candles[0].timestamp <= session:
+                continue
             longer = self.hub.get_latest_candles(pair, limit=span, source=source)
             if len(longer) == span and longer[0].timestamp > session:  # more than the slack came since
                 older = self.hub.get_candles(pair, session, candles[0].timestamp, source=source)
@@ -221,7 +237,7 @@ class UnifiedDataFetcher:
         label: PriceBasisLabel = "futures" if source is Source.DATABENTO else "spot"
         if source is Source.DATABENTO and self.policy.basis_adjust:
             frame, label, meta["basis"] = self._adjust(pair, frame, fetched.get(Source.IG, []))
-        _label(frame, source, label)
+        meta["source"] = source
         meta["price_basis"] = label
         return frame, meta
 
@@ -246,10 +262,13 @@ class UnifiedDataFetcher:
         return adjust_to_spot(futures, basis), BASIS_ADJUSTED, info
 
 
-def _label(frame: pd.DataFrame, source: Source, basis: str) -> None:
-    frame["volume_source"] = VOLUME_SOURCE[source]
-    frame["volume_type"] = "real" if source is Source.DATABENTO else "tick"
-    frame["price_basis"] = basis
+def _labels(source: Source, basis: str) -> dict[str, str]:
+    """The label columns of one source's rows: what the volume counts and which prices they are."""
+    return {
+        "volume_source": VOLUME_SOURCE[source],
+        "volume_type": "real" if source is Source.DATABENTO else "tick",
+        "price_basis": basis,
+    }
 
 
 def _hybrid(fetched: dict[Source, list[Candle]], selection: Selection) -> pd.DataFrame:
