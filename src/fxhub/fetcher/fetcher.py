@@ -23,7 +23,7 @@ import pandas as pd
 
 from fxhub.errors import FxhubError, ValidationError
 from fxhub.fetcher.basis import adjust_to_spot, measure_basis, smooth_basis
-from fxhub.fetcher.frames import candles_frame
+from fxhub.fetcher.frames import FrameCache, candles_frame
 from fxhub.fetcher.policy import PolicyName, SelectionPolicy
 from fxhub.fetcher.selection import Selection, select_source, sources_read
 from fxhub.indicators import IndicatorConfig, compute_indicators, warmup_bars
@@ -96,6 +96,7 @@ class UnifiedDataFetcher:
         # when that was more than its first read asked. The next call asks that many at once instead
         # of a short read plus a longer one (for a polling strategy: one request per source, not two).
         self._session_reads: dict[tuple[str, Source], int] = {}
+        self._frames = FrameCache()  # per (pair, source): unchanged pages are not converted again
 
     def __repr__(self) -> str:
         return f"UnifiedDataFetcher(hub={self.hub!r}, policy={self.policy!r})"
@@ -233,7 +234,7 @@ class UnifiedDataFetcher:
             return _hybrid(fetched, selection), {"price_basis": "spot"} | _tick_only(fetched, selection)
         source = selection.price_source
         assert source is not None
-        frame = candles_frame(fetched[source])
+        frame = self._frames.frame((pair, source), fetched[source])
         label: PriceBasisLabel = "futures" if source is Source.DATABENTO else "spot"
         if source is Source.DATABENTO and self.policy.basis_adjust:
             frame, label, meta["basis"] = self._adjust(pair, frame, fetched.get(Source.IG, []))
@@ -244,7 +245,7 @@ class UnifiedDataFetcher:
     def _adjust(
         self, pair: str, futures: pd.DataFrame, spot_candles: list[Candle]
     ) -> tuple[pd.DataFrame, PriceBasisLabel, dict[str, Any]]:
-        raw = measure_basis(futures, candles_frame(spot_candles))
+        raw = measure_basis(futures, self._frames.frame((pair, Source.IG), spot_candles))
         pip = get_instrument(pair).pip_size
         info: dict[str, Any] = {
             "overlap_minutes": len(raw),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from operator import attrgetter
+from collections.abc import Hashable, Sequence
+from operator import attrgetter, is_
 from typing import Final
 
 import numpy as np
@@ -11,7 +11,7 @@ import pandas as pd
 
 from fxhub.model import Candle
 
-__all__ = ["CORE_COLUMNS", "EXTRA_COLUMNS", "candles_frame"]
+__all__ = ["CORE_COLUMNS", "EXTRA_COLUMNS", "FrameCache", "candles_frame"]
 
 CORE_COLUMNS: Final = ("open", "high", "low", "close", "volume")
 _NUMERIC_EXTRAS: Final = (
@@ -54,3 +54,23 @@ def candles_frame(candles: Sequence[Candle]) -> pd.DataFrame:
         if values.count(None) != count:
             data[name] = pd.array(list(values), dtype="object")
     return pd.DataFrame(data, index=index)
+
+
+class FrameCache:
+    """`candles_frame` of the last candle list per key, built again only when the list changed.
+
+    A hub client answers an unchanged page (a `304`) with the same `Candle` objects in a new list, so
+    "the same list" is checked by identity, element by element: a polling strategy builds each frame
+    once per change of its page, not once per call. Treat the frames as read-only.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[Hashable, tuple[list[Candle], pd.DataFrame]] = {}
+
+    def frame(self, key: Hashable, candles: Sequence[Candle]) -> pd.DataFrame:
+        kept = self._kept.get(key)
+        if kept is not None and len(kept[0]) == len(candles) and all(map(is_, kept[0], candles)):
+            return kept[1]
+        frame = candles_frame(candles)
+        self._kept[key] = (list(candles), frame)
+        return frame
