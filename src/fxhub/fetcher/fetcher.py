@@ -23,7 +23,7 @@ import pandas as pd
 
 from fxhub.errors import FxhubError, ValidationError
 from fxhub.fetcher.basis import adjust_to_spot, measure_basis, smooth_basis
-from fxhub.fetcher.frames import FrameCache, candles_frame
+from fxhub.fetcher.frames import FrameCache
 from fxhub.fetcher.policy import PolicyName, SelectionPolicy
 from fxhub.fetcher.selection import Selection, select_source, sources_read
 from fxhub.indicators import IndicatorConfig, compute_indicators, warmup_bars
@@ -231,7 +231,9 @@ class UnifiedDataFetcher:
     ) -> tuple[pd.DataFrame, dict[str, Any]]:
         meta: dict[str, Any] = {}
         if selection.chosen == "HYBRID":
-            return _hybrid(fetched, selection), {"price_basis": "spot"} | _tick_only(fetched, selection)
+            spot = self._frames.frame((pair, Source.IG), fetched[Source.IG]).copy()  # _hybrid adds to it
+            cme = self._frames.frame((pair, Source.DATABENTO), fetched.get(Source.DATABENTO, []))
+            return _hybrid(spot, cme, selection), {"price_basis": "spot"} | _tick_only(fetched, selection)
         source = selection.price_source
         assert source is not None
         frame = self._frames.frame((pair, source), fetched[source])
@@ -272,10 +274,10 @@ def _labels(source: Source, basis: str) -> dict[str, str]:
     }
 
 
-def _hybrid(fetched: dict[Source, list[Candle]], selection: Selection) -> pd.DataFrame:
-    """IG prices; CME volume (and order flow) where CME has the minute, IG tick count elsewhere."""
-    frame = candles_frame(fetched[Source.IG])
-    cme = candles_frame(fetched.get(Source.DATABENTO, [])).reindex(frame.index)
+def _hybrid(frame: pd.DataFrame, cme_frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """IG prices (`frame`, extended in place); CME volume (and order flow) where CME has the minute,
+    IG tick count elsewhere."""
+    cme = cme_frame.reindex(frame.index)
     real = cme["volume"].notna().to_numpy()
     ticks = frame["volume"].to_numpy()
     frame["tick_volume"] = ticks
