@@ -5,7 +5,8 @@ Every figure runs against a real `python -m fxhub serve` process and is printed 
 measured in the same run on the same machine, so the ratios hold on a busy machine:
 
 - push: `HubClient.push_candles` in batches of 1,000 against `store.upsert` of the same batches on a fresh
-  store in this process (the ratio is what HTTP and JSON cost on top of the store);
+  store in this process (the ratio is what HTTP and JSON cost on top of the store); then two
+  `HubClient`s at once, each in its own process, as two collectors push (later minutes, so inserts too);
 - latest-100, one client: full reads (the client's page cache off, so no read is a 304; the unchanged
   page's 304 is a row of its own), against `GET /healthz` on the same client and connection. It is
   not free of the store (it runs `count()`, cheap at 10k rows), so a 404 round trip is measured too,
@@ -36,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -53,7 +54,7 @@ from bench.hub_support import (
     grow_sqlite,
     market_candles,
 )
-from bench.load import LoadResult, load_from_processes, run_load
+from bench.load import LoadResult, load_from_processes, push_from_processes, run_load
 from bench.timing import median, percentile, repeat_seconds
 from fxhub.hub.client import AsyncHubClient, HubClient
 from fxhub.hub.client._protocol import parse_candles
@@ -72,6 +73,7 @@ WARMUP: Final = 50
 CLIENTS: Final = 50
 LOAD_SECONDS: Final = 5.0
 LOAD_PROCESSES: Final = 2  # aiohttp load-generator processes for the 50-client server figure
+PUSH_PROCESSES: Final = 2  # collectors pushing at once for the second push figure
 PAIR: Final = "EUR_USD"
 LIMIT: Final = 100
 TARGET_LATEST_P99_S: Final = 0.002
@@ -453,6 +455,10 @@ def measure_push(backend: Backend, workdirs: Workdirs, report: Report, candles: 
         for batch in batches:
             pushed += client.push_candles(batch).inserted
         http_s = time.perf_counter() - began
+        # Then PUSH_PROCESSES collectors at once, each pushing half as many candles of later minutes.
+        starts = [PUSH_START + timedelta(days=30 * n) for n in range(1, PUSH_PROCESSES + 1)]
+        share = len(candles) // PUSH_PROCESSES
+        together = push_from_processes(hub.url, hub.token, starts, share, PUSH_BATCH)
     backend.discard("push")
     if pushed != len(candles):
         raise RuntimeError(f"the hub inserted {pushed:,} of {len(candles):,} pushed candles")
@@ -464,6 +470,14 @@ def measure_push(backend: Backend, workdirs: Workdirs, report: Report, candles: 
         times(http_rate, direct_rate),
         f"≥ {TARGET_PUSH_PER_S:,}/s",
         http_rate >= TARGET_PUSH_PER_S,
+    )
+    report.add(
+        f"  same, {PUSH_PROCESSES} HubClient processes at once (all candles/s)",
+        per_s(together),
+        f"store.upsert in-process {per_s(direct_rate)}",
+        times(together, direct_rate),
+        f"≥ {TARGET_PUSH_PER_S:,}/s",
+        together >= TARGET_PUSH_PER_S,
     )
     return direct_rate
 

@@ -4,6 +4,8 @@
 its rate is also a measure of the client library. `load_from_processes` measures the server: aiohttp
 keep-alive connections spread over worker processes, bodies read and checked, nothing parsed, so on this
 2-core machine the hub's one core, not the load generator, should be what runs out.
+`push_from_processes` runs several pushing `HubClient`s at once, each in its own process, as several
+collectors would.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import queue
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import aiohttp
 
-__all__ = ["LoadResult", "load_from_processes", "run_load"]
+__all__ = ["LoadResult", "load_from_processes", "push_from_processes", "run_load"]
 
 _READY_TIMEOUT_S: Final = 60.0
 
@@ -67,20 +70,37 @@ def load_from_processes(
     """
     if not 1 <= processes <= clients:
         raise ValueError(f"need 1 <= processes ({processes}) <= clients ({clients})")
+    shares = [clients // processes + (1 if n < clients % processes else 0) for n in range(processes)]
+    answers = _run_workers(_load_worker, [(url, token, path, share, seconds) for share in shares], seconds)
+    latencies = [latency for _, _, part in answers for latency in part]
+    return LoadResult(sum(n for n, _, _ in answers), max(wall for _, wall, _ in answers), latencies)
+
+
+def push_from_processes(url: str, token: str, starts: Sequence[datetime], candles: int, batch: int) -> float:
+    """Candles pushed per second by one `HubClient` per start, each in a process of its own, at once.
+
+    Each worker makes `candles` candles from its start (`market_candles`, untimed), then pushes them in
+    batches of `batch` when every worker is ready; the rate is all candles over the longest push.
+    """
+    answers = _run_workers(_push_worker, [(url, token, start, candles, batch) for start in starts], 600.0)
+    return sum(n for n, _ in answers) / max(wall for _, wall in answers)
+
+
+def _run_workers(
+    target: Callable[..., None], arguments: Sequence[tuple[Any, ...]], seconds: float
+) -> list[Any]:
+    """Start `target(*args, go, results)` per item of `arguments` in spawned processes; once each has
+    put "ready", set `go`; return each one's answer (a worker's error is raised here)."""
     context = multiprocessing.get_context("spawn")  # no forked copy of this process's threads or loop
     results: Any = context.Queue()
     go = context.Event()
-    shares = [clients // processes + (1 if n < clients % processes else 0) for n in range(processes)]
-    workers = [
-        context.Process(target=_worker, args=(url, token, path, share, seconds, go, results), daemon=True)
-        for share in shares
-    ]
+    workers = [context.Process(target=target, args=(*args, go, results), daemon=True) for args in arguments]
     for worker in workers:
         worker.start()
     try:
         for _ in workers:
             if _next(results, _READY_TIMEOUT_S) != "ready":
-                raise RuntimeError("a load worker failed before it was ready")
+                raise RuntimeError("a benchmark worker failed before it was ready")
         go.set()
         answers = [_next(results, seconds + _READY_TIMEOUT_S) for _ in workers]
     finally:
@@ -90,21 +110,45 @@ def load_from_processes(
                 worker.kill()
     failed = [answer for answer in answers if isinstance(answer, str)]
     if failed:
-        raise RuntimeError(f"load worker failed: {failed[0]}")
-    latencies = [latency for _, _, part in answers for latency in part]
-    return LoadResult(sum(n for n, _, _ in answers), max(wall for _, wall, _ in answers), latencies)
+        raise RuntimeError(f"benchmark worker failed: {failed[0]}")
+    return answers
 
 
 def _next(results: Any, timeout_s: float) -> Any:
     try:
         return results.get(timeout=timeout_s)
     except queue.Empty:
-        raise RuntimeError(f"a load worker said nothing within {timeout_s:.0f} s") from None
+        raise RuntimeError(f"a benchmark worker said nothing within {timeout_s:.0f} s") from None
 
 
-def _worker(url: str, token: str, path: str, clients: int, seconds: float, go: Any, results: Any) -> None:
+def _load_worker(
+    url: str, token: str, path: str, clients: int, seconds: float, go: Any, results: Any
+) -> None:
     try:
         results.put(asyncio.run(_drive(url, token, path, clients, seconds, go, results)))
+    except Exception as exc:  # reported to the parent, which raises it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def _push_worker(
+    url: str, token: str, start: datetime, count: int, batch: int, go: Any, results: Any
+) -> None:
+    try:
+        from bench.hub_support import market_candles  # in the worker: the parent need not import it
+        from fxhub.hub.client import HubClient
+
+        candles = market_candles(count, start=start)
+        batches = [candles[at : at + batch] for at in range(0, len(candles), batch)]
+        with HubClient(url, token, timeout_s=60) as client:
+            client.health()  # the connection is open before the clock starts
+            results.put("ready")
+            go.wait()
+            began = time.perf_counter()
+            inserted = sum(client.push_candles(part).inserted for part in batches)
+            elapsed = time.perf_counter() - began
+        if inserted != len(candles):
+            raise RuntimeError(f"the hub inserted {inserted:,} of {len(candles):,} candles")
+        results.put((inserted, elapsed))
     except Exception as exc:  # reported to the parent, which raises it
         results.put(f"{type(exc).__name__}: {exc}")
 
