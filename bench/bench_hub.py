@@ -730,9 +730,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     began = time.perf_counter()
     cores = os.cpu_count() or 0
     console.print(
-        f"hub over loopback: the hub is one `python -m fxhub serve` process (uvicorn, one worker) and every "
-        f"client runs in this process; both share this machine's {cores} cores, so under load the "
-        "clients' own CPU (JSON and Candle parsing) competes with the hub's."
+        f"hub over loopback: the hub is one `python -m fxhub serve` process (uvicorn, one worker); the "
+        "clients run in this process, except the 50-client load generator and the second push row, "
+        f"which run in processes of their own. All share this machine's {cores} cores, so under load "
+        "the clients' own CPU (JSON and Candle parsing) competes with the hub's."
     )
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="fxhub-bench-hub-") as tmp:

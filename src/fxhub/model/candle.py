@@ -308,7 +308,15 @@ class Candle:
     def from_dict(cls, data: Mapping[str, Any]) -> Candle:
         """The inverse of `to_dict`; unknown keys are refused so that a typo never drops a field."""
         if type(data) is dict and _FIELD_NAMES.issuperset(data) and data.keys() >= _REQUIRED_SET:
-            return cls(**data)  # the common case, checked in one pass (a push validates every candle)
+            # The common case (a push validates every candle): what `cls(**data)` does, without packing
+            # the keyword arguments and the frozen dataclass's per-field __setattr__; absent extras are
+            # None, and the one validation, `__post_init__`, runs on the result as the constructor runs it.
+            candle = object.__new__(cls)
+            get = data.get
+            for set_slot, name in _SLOT_SETTERS:
+                set_slot(candle, get(name))
+            candle.__post_init__()
+            return candle
         if not isinstance(data, Mapping):
             raise ValidationError("candle", data, "must be a JSON object", where="Candle")
         known = _FIELD_NAMES
