@@ -133,7 +133,7 @@ def test_warm_up_rows_are_read_before_the_window(fill: Fill) -> None:
     # reaches back to it (a hub serves those from memory), no range read.
     assert [args[2] for args in extension] == [Source.DATABENTO]
     assert extension[0][1] > 60 + fetcher.warmup
-    assert extension[0][1] % 60 == 0  # the same request for an hour: the hub client's kept page answers
+    assert extension[0][1] % 240 == 0  # the same request for hours: the hub client keeps its page
     assert [kind for kind, _ in reader.calls].count("range") == 0
 
 
@@ -163,8 +163,8 @@ def test_a_session_extension_that_raced_many_new_candles_falls_back_to_a_range_r
     latest = reader.get_latest_candles
 
     def racing(pair: str, limit: int = 100, source: Any = None) -> list[Any]:
-        if limit > 60 + 419:  # the extension read: 70 minutes were pushed since the first read, more
-            reader.push([mk.db(m) for m in range(60, 130)])  # than its rounding up to 60 and slack of 5
+        if limit > 60 + 419:  # the extension read: 300 minutes were pushed since the first read, more
+            reader.push([mk.db(m) for m in range(60, 360)])  # than its rounding up to 240 and slack of 5
         return latest(pair, limit, source)
 
     reader.get_latest_candles = racing  # type: ignore[method-assign]

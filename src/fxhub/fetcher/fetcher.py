@@ -46,9 +46,10 @@ PriceBasisLabel = Literal["futures", "futures, basis-adjusted to spot", "spot"]
 _ORDER_FLOW: Final = ("buy_volume", "sell_volume", "ofi")
 _MAX_BARS: Final = 10_000
 _NEWER_SLACK: Final = 5  # candles a session-extension read may find pushed since the first read
-# A session-extension read asks a multiple of this many candles, so its URL (and the answer the hub
-# client keeps for it, asked again with its ETag) stays the same for an hour instead of a minute.
-_EXTENSION_STEP: Final = 60
+# A session-extension read asks a multiple of this many candles, so its URL (and the page the hub
+# client keeps for it, which later reads only update) stays the same for four hours, not a minute: a new
+# URL is a whole first read. A strategy polling once a minute meets one such read in 240 calls.
+_EXTENSION_STEP: Final = 240
 _MAX_LATEST: Final = 10_000  # the hub's largest latest read
 
 
@@ -199,7 +200,7 @@ class UnifiedDataFetcher:
 
         The extension is one more *latest* read, long enough to reach the session start (a series has
         at most one candle a minute, plus a few for candles pushed since the first read), rounded up to
-        a whole `_EXTENSION_STEP` so that the same request repeats for an hour: a hub answers those from
+        a whole `_EXTENSION_STEP` so that the same request repeats for hours: a hub answers those from
         its hot window and page cache, where a range read goes to the database, and while the series
         is unchanged the client's conditional read makes it a `304`. The span is remembered, so the
         next call's first read asks for it at once and needs no extension.
