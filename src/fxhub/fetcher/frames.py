@@ -57,11 +57,14 @@ def candles_frame(candles: Sequence[Candle]) -> pd.DataFrame:
 
 
 class FrameCache:
-    """`candles_frame` of the last candle list per key, built again only when the list changed.
+    """`candles_frame` of the last candle list per key, built again only for what changed.
 
-    A hub client answers an unchanged page (a `304`) with the same `Candle` objects in a new list, so
-    "the same list" is checked by identity, element by element: a polling strategy builds each frame
-    once per change of its page, not once per call. Treat the frames as read-only.
+    A hub client answers an unchanged page (a `304`) with the same `Candle` objects in a new list, and a
+    page that gained minutes with the same objects moved up plus the new ones; both are recognised by
+    identity, element by element. An unchanged list gets the kept frame; a list that only lost candles
+    at the front and gained some at the end gets the kept frame's rows plus a frame of the new candles,
+    when the two have the same columns (else, and for any other change, the frame is built anew). The
+    result equals `candles_frame(candles)` in every case. Treat the frames as read-only.
     """
 
     def __init__(self) -> None:
@@ -69,8 +72,28 @@ class FrameCache:
 
     def frame(self, key: Hashable, candles: Sequence[Candle]) -> pd.DataFrame:
         kept = self._kept.get(key)
-        if kept is not None and len(kept[0]) == len(candles) and all(map(is_, kept[0], candles)):
-            return kept[1]
-        frame = candles_frame(candles)
+        frame = None if kept is None else _reuse(kept[0], kept[1], candles)
+        if frame is None:
+            frame = candles_frame(candles)
         self._kept[key] = (list(candles), frame)
         return frame
+
+
+def _reuse(old: list[Candle], frame: pd.DataFrame, candles: Sequence[Candle]) -> pd.DataFrame | None:
+    """`frame` (of `old`) carried over to `candles`, or None when `candles` is not `old` moved on."""
+    if len(old) == len(candles) and all(map(is_, old, candles)):
+        return frame
+    if not old or not candles:
+        return None
+    dropped = next((at for at, candle in enumerate(old) if candle is candles[0]), None)
+    if dropped is None:
+        return None
+    kept = len(old) - dropped
+    if kept > len(candles) or not all(map(is_, old[dropped:], candles[:kept])):
+        return None
+    if kept == len(candles):  # only dropped: the rest may lack an extra the dropped ones had
+        return None
+    added = candles_frame(candles[kept:])
+    if list(added.columns) != list(frame.columns):
+        return None
+    return pd.concat([frame.iloc[dropped:], added])
