@@ -190,13 +190,22 @@ class PostgresStore:
             self._pool.connection() as conn,
             conn.transaction(),
         ):
-            # Series locks in one global order, so two batches over the same series cannot deadlock.
-            for lock_id in sorted({self._lock_id(symbol, source.value) for symbol, source in groups}):
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+            # Sent as one pipeline (one round trip, not one per statement): each round trip also waits
+            # for the GIL in a hub whose event loop is busy parsing the next push.
+            with conn.pipeline():
+                # Series locks in one global order, so two batches over the same series cannot deadlock.
+                for lock_id in sorted({self._lock_id(symbol, source.value) for symbol, source in groups}):
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+                selected = [
+                    conn.execute(
+                        self._select_keys,
+                        [symbol, source.value, _array_literal(sorted({c.timestamp for c in group}))],
+                    )
+                    for (symbol, source), group in groups.items()
+                ]
             stored: dict[CandleKey, Candle] = {}
-            for (symbol, source), group in groups.items():
-                stamps = _array_literal(sorted({candle.timestamp for candle in group}))
-                for row in conn.execute(self._select_keys, [symbol, source.value, stamps]):
+            for cursor in selected:
+                for row in cursor.fetchall():
                     candle = _candle(row)
                     stored[candle.key] = candle
             plan = plan_upsert(candles, stored)
