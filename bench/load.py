@@ -99,10 +99,11 @@ def _run_workers(
         worker.start()
     try:
         for _ in workers:
-            if _next(results, _READY_TIMEOUT_S) != "ready":
-                raise RuntimeError("a benchmark worker failed before it was ready")
+            said = _next(results, workers, _READY_TIMEOUT_S)
+            if said != "ready":
+                raise RuntimeError(f"a benchmark worker failed before it was ready: {said}")
         go.set()
-        answers = [_next(results, seconds + _READY_TIMEOUT_S) for _ in workers]
+        answers = [_next(results, workers, seconds + _READY_TIMEOUT_S) for _ in workers]
     finally:
         for worker in workers:
             worker.join(timeout=5)
@@ -114,11 +115,17 @@ def _run_workers(
     return answers
 
 
-def _next(results: Any, timeout_s: float) -> Any:
-    try:
-        return results.get(timeout=timeout_s)
-    except queue.Empty:
-        raise RuntimeError(f"a benchmark worker said nothing within {timeout_s:.0f} s") from None
+def _next(results: Any, workers: Sequence[Any], timeout_s: float) -> Any:
+    """The next thing a worker said; an error as soon as a worker died without saying it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            return results.get(timeout=0.25)
+        except queue.Empty:
+            dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"a benchmark worker died (exit code {dead[0]})") from None
+    raise RuntimeError(f"a benchmark worker said nothing within {timeout_s:.0f} s")
 
 
 def _load_worker(
