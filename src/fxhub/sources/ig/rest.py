@@ -13,7 +13,8 @@
   (the answer's ``snapshotTime`` is the account's time zone, ``snapshotTimeUTC`` is UTC), so the window
   asked for covers both readings and the rows are picked by ``snapshotTimeUTC``.
 
-Secrets (API key, password, tokens) are `Secret`s: masked in every repr, message and log line.
+What the answers hold is read in `fxhub.sources.ig.rest_messages`. Secrets (API key, password, tokens) are
+`Secret`s: masked in every repr, message and log line.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -37,8 +37,16 @@ from fxhub.sources.ig.messages import (
     IgEpicError,
     IgError,
     IgUnreachable,
-    PriceScale,
     price_scale_from_market,
+)
+from fxhub.sources.ig.rest_messages import (
+    IgSession,
+    MarketDetails,
+    MinutePrice,
+    as_float,
+    as_object,
+    error_code,
+    minute_price,
 )
 
 __all__ = [
@@ -71,102 +79,6 @@ _TOKEN_ERRORS: Final = frozenset(
 _EPIC_UNAVAILABLE: Final = "error.service.marketdata.instrument.epic.unavailable"
 _IG_TIME: Final = "%Y-%m-%dT%H:%M:%S"
 _JSON: Final = "application/json; charset=UTF-8"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IgSession:
-    """What a login gives: the account, the streaming endpoint and the two session tokens."""
-
-    account_id: str
-    lightstreamer_endpoint: str
-    cst: Secret
-    security_token: Secret
-    client_id: str | None = None
-    timezone_offset_hours: float = 0.0
-    api_version: int = 2
-
-    @property
-    def stream_password(self) -> Secret:
-        """The Lightstreamer password IG expects: ``CST-<cst>|XST-<x-security-token>``."""
-        return Secret(f"CST-{self.cst.reveal()}|XST-{self.security_token.reveal()}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MarketDetails:
-    """The parts of ``GET /markets/{epic}`` fxhub uses, with the checked price scale."""
-
-    epic: str
-    name: str | None
-    market_status: str | None
-    scaling_factor: float
-    decimal_places_factor: int | None
-    one_pip_means: str | None
-    bid: float | None
-    offer: float | None
-    scale: PriceScale
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MinutePrice:
-    """One minute of ``GET /prices/{epic}``: bid and ask OHLC as IG sends them (IG points) and volume.
-
-    For IG's FX markets ``lastTradedVolume`` is IG's own count of price updates in the minute, not traded
-    size; None when IG sent none.
-    """
-
-    start: datetime  # UTC minute start (snapshotTimeUTC)
-    bid: tuple[float, float, float, float] | None  # open, high, low, close
-    ask: tuple[float, float, float, float] | None
-    last_traded_volume: int | None
-
-    @property
-    def start_ns(self) -> int:
-        return int(self.start.timestamp()) * 1_000_000_000
-
-    def mid_ohlc(self) -> tuple[float, float, float, float] | None:
-        """Per-component mid of bid and ask (IG's own "mid" chart), or one side when only one came."""
-        if self.bid is not None and self.ask is not None:
-            return (
-                (self.bid[0] + self.ask[0]) / 2,
-                (self.bid[1] + self.ask[1]) / 2,
-                (self.bid[2] + self.ask[2]) / 2,
-                (self.bid[3] + self.ask[3]) / 2,
-            )
-        return self.bid or self.ask
-
-
-def _error_code(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:200] or f"HTTP {response.status_code}"
-    if isinstance(body, dict) and isinstance(body.get("errorCode"), str):
-        return str(body["errorCode"])
-    return str(body)[:200]
-
-
-def _object(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def _ohlc(row: Mapping[str, Any], side: str) -> tuple[float, float, float, float] | None:
-    values = []
-    for key in ("openPrice", "highPrice", "lowPrice", "closePrice"):
-        price = row.get(key)
-        value = _float(price.get(side)) if isinstance(price, dict) else None
-        if value is None:
-            return None
-        values.append(value)
-    return (values[0], values[1], values[2], values[3])
 
 
 class IgRestClient:
@@ -290,7 +202,7 @@ class IgRestClient:
             cst=Secret(cst),
             security_token=Secret(xst),
             client_id=str(body["clientId"]) if body.get("clientId") is not None else None,
-            timezone_offset_hours=_float(body.get("timezoneOffset")) or 0.0,
+            timezone_offset_hours=as_float(body.get("timezoneOffset")) or 0.0,
             api_version=2,
         )
 
@@ -326,14 +238,14 @@ class IgRestClient:
             cst=Secret(cst),
             security_token=Secret(xst),
             client_id=str(body["clientId"]) if body.get("clientId") is not None else None,
-            timezone_offset_hours=_float(body.get("timezoneOffset")) or 0.0,
+            timezone_offset_hours=as_float(body.get("timezoneOffset")) or 0.0,
             api_version=3,
         )
 
     def _raise_for_login(self, response: httpx.Response) -> None:
         if response.is_success:
             return
-        code = _error_code(response)
+        code = error_code(response)
         where = f"IG ({self.base_url})"
         if "api-key" in code:
             raise IgAuthError(
@@ -408,8 +320,8 @@ class IgRestClient:
             session = self.ensure_session()
             headers = {"CST": session.cst.reveal(), "X-SECURITY-TOKEN": session.security_token.reveal()}
             response = self._send(method, path, version=version, params=params, headers=headers)
-            if response.status_code == 401 and _error_code(response) in _TOKEN_ERRORS and attempt == 1:
-                logger.info("IG refused the session tokens (%s); logging in again", _error_code(response))
+            if response.status_code == 401 and error_code(response) in _TOKEN_ERRORS and attempt == 1:
+                logger.info("IG refused the session tokens (%s); logging in again", error_code(response))
                 with self._lock:
                     if self._session is session:
                         self.login()
@@ -423,7 +335,7 @@ class IgRestClient:
     def _raise_for(self, response: httpx.Response, what: str, epic: str) -> None:
         if response.is_success:
             return
-        code = _error_code(response)
+        code = error_code(response)
         if response.status_code == 404 or code == _EPIC_UNAVAILABLE or ".epic." in code:
             raise IgEpicError(
                 f"IG has no market with epic {epic!r} ({code}, HTTP {response.status_code}); check the "
@@ -447,11 +359,11 @@ class IgRestClient:
         response = self._authed("GET", f"/markets/{quote(epic, safe='')}", version=3)
         self._raise_for(response, what, epic)
         body = self._json(response, what)
-        snapshot = _object(body.get("snapshot"))
-        details = _object(body.get("instrument"))
-        scaling = _float(snapshot.get("scalingFactor"))
+        snapshot = as_object(body.get("snapshot"))
+        details = as_object(body.get("instrument"))
+        scaling = as_float(snapshot.get("scalingFactor"))
         one_pip = details.get("onePipMeans")
-        bid, offer = _float(snapshot.get("bid")), _float(snapshot.get("offer"))
+        bid, offer = as_float(snapshot.get("bid")), as_float(snapshot.get("offer"))
         scale = price_scale_from_market(
             epic=epic,
             instrument=instrument,
@@ -460,7 +372,7 @@ class IgRestClient:
             snapshot_bid=bid,
             snapshot_offer=offer,
         )
-        places = _float(snapshot.get("decimalPlacesFactor"))
+        places = as_float(snapshot.get("decimalPlacesFactor"))
         assert scaling is not None  # checked by price_scale_from_market
         return MarketDetails(
             epic=epic,
@@ -506,36 +418,11 @@ class IgRestClient:
             raise IgError(f"IG answered {what} without a list of prices: {str(body)[:200]!r}")
         out = []
         for row in rows:
-            price = self._minute_price(row, offset)
+            price = minute_price(row, offset)
             if price is not None and start <= price.start < end:
                 out.append(price)
         out.sort(key=lambda price: price.start)
         return out
-
-    @staticmethod
-    def _minute_price(row: object, offset: timedelta) -> MinutePrice | None:
-        if not isinstance(row, dict):
-            return None
-        when: datetime | None = None
-        utc_text, local_text = row.get("snapshotTimeUTC"), row.get("snapshotTime")
-        try:
-            if isinstance(utc_text, str):
-                when = datetime.fromisoformat(utc_text.rstrip("Z")).replace(tzinfo=UTC)
-            elif isinstance(local_text, str):
-                local = datetime.strptime(local_text, "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC)
-                when = local - offset
-        except ValueError:
-            logger.warning("IG price row with an unreadable time skipped: %r", row)
-            return None
-        if when is None:
-            return None
-        volume = _float(row.get("lastTradedVolume"))
-        return MinutePrice(
-            start=when.replace(second=0, microsecond=0),
-            bid=_ohlc(row, "bid"),
-            ask=_ohlc(row, "ask"),
-            last_traded_volume=int(volume) if volume is not None and volume >= 0 else None,
-        )
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
