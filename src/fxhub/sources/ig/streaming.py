@@ -61,6 +61,7 @@ from fxhub.sources.ig.messages import (
     quote_from_tick,
     tick_item,
 )
+from fxhub.sources.ig.stream_listeners import ClientEvents, ItemEvents, StreamedEpic
 
 __all__ = [
     "CLOSE_TIMEOUT_SECONDS",
@@ -134,79 +135,6 @@ class StreamStats:
     last_status: str = "DISCONNECTED"
 
 
-@dataclass(slots=True)
-class _Epic:
-    epic: str
-    symbol: str
-    scale: PriceScale | None
-    subscriptions: list[Any] = field(default_factory=list)
-
-
-class _Listener:
-    """Implements every method the library may call on a client or subscription listener."""
-
-    def onListenStart(self, *args: Any) -> None:  # noqa: N802 - the library's names
-        pass
-
-    def onListenEnd(self, *args: Any) -> None:  # noqa: N802
-        pass
-
-    def onPropertyChange(self, prop: str) -> None:  # noqa: N802
-        pass
-
-    def onClearSnapshot(self, item: str, pos: int) -> None:  # noqa: N802
-        pass
-
-    def onEndOfSnapshot(self, item: str, pos: int) -> None:  # noqa: N802
-        pass
-
-    def onItemLostUpdates(self, item: str, pos: int, lost: int) -> None:  # noqa: N802
-        pass
-
-    def onRealMaxFrequency(self, frequency: str | None) -> None:  # noqa: N802
-        pass
-
-    def onCommandSecondLevelSubscriptionError(self, code: int, message: str, key: str) -> None:  # noqa: N802
-        pass
-
-    def onCommandSecondLevelItemLostUpdates(self, lost: int, key: str) -> None:  # noqa: N802
-        pass
-
-    def onUnsubscription(self) -> None:  # noqa: N802
-        pass
-
-
-class _ClientEvents(_Listener):
-    def __init__(self, stream: IgStream) -> None:
-        self._stream = stream
-
-    def onStatusChange(self, status: str) -> None:  # noqa: N802
-        self._stream._on_status(status)
-
-    def onServerError(self, code: int, message: str | None) -> None:  # noqa: N802
-        self._stream._on_server_error(code, message)
-
-
-class _ItemEvents(_Listener):
-    def __init__(self, stream: IgStream, epic: _Epic, kind: str) -> None:
-        self._stream = stream
-        self._epic = epic
-        self._kind = kind
-
-    def onSubscription(self) -> None:  # noqa: N802
-        self._stream._on_subscribed(self._epic, self._kind)
-
-    def onSubscriptionError(self, code: int, message: str | None) -> None:  # noqa: N802
-        self._stream._on_subscription_error(self._epic, self._kind, code, message)
-
-    def onItemUpdate(self, update: Any) -> None:  # noqa: N802
-        self._stream._on_update(self._epic, self._kind, update)
-
-    def onItemLostUpdates(self, item: str, pos: int, lost: int) -> None:  # noqa: N802
-        self._stream.stats.lost_updates += lost
-        logger.warning("IG stream: the server dropped %d updates of %s (its buffer overflowed)", lost, item)
-
-
 class IgStream:
     """One Lightstreamer connection to IG with the subscriptions of a set of epics.
 
@@ -243,7 +171,7 @@ class IgStream:
         self._on_status_change = on_status
         self._table = table if table is not None else load_instruments()
         self._clock = clock
-        self._epics: dict[str, _Epic] = {}
+        self._epics: dict[str, StreamedEpic] = {}
         self._changed = threading.Condition()
         self._error: IgStreamError | None = None
         self._session_id: str | None = None
@@ -258,7 +186,7 @@ class IgStream:
         self._client.connectionDetails.setUser(account_id)
         self._client.connectionDetails.setPassword(password.reveal())
         self._apply_options()
-        self._events = _ClientEvents(self)
+        self._events = ClientEvents(on_status=self._on_status, on_server_error=self._on_server_error)
         self._client.addListener(self._events)
 
     def __repr__(self) -> str:
@@ -311,7 +239,7 @@ class IgStream:
                 f"epic {epic!r} is not in the instrument table; add it to ig_epics of its pair in "
                 f"instruments.toml (known pairs: {', '.join(self._table.pairs)})"
             )
-        entry = _Epic(epic=epic, symbol=instrument.pair, scale=scale)
+        entry = StreamedEpic(epic=epic, symbol=instrument.pair, scale=scale)
         ticks = Subscription("DISTINCT", [tick_item(epic)], list(TICK_FIELDS))
         ticks.setRequestedSnapshot("yes" if self.options.tick_snapshot else "no")
         market = Subscription("MERGE", [market_item(epic)], list(MARKET_FIELDS))
@@ -323,7 +251,14 @@ class IgStream:
             entry.subscriptions.append((minutes, "minute"))
         self._epics[epic] = entry
         for subscription, kind in entry.subscriptions:
-            subscription.addListener(_ItemEvents(self, entry, kind))
+            subscription.addListener(
+                ItemEvents(
+                    on_subscribed=functools.partial(self._on_subscribed, entry, kind),
+                    on_error=functools.partial(self._on_subscription_error, entry, kind),
+                    on_update=functools.partial(self._on_update, entry, kind),
+                    on_lost=self._on_lost_updates,
+                )
+            )
             self._client.subscribe(subscription)
 
     def set_password(self, password: Secret) -> None:
@@ -433,7 +368,7 @@ class IgStream:
         self._session_id = session_id
         self._session_started_ns = self._clock()
 
-    def _on_subscribed(self, epic: _Epic, kind: str) -> None:
+    def _on_subscribed(self, epic: StreamedEpic, kind: str) -> None:
         logger.debug("IG stream: subscribed to %s (%s)", epic.epic, kind)
         if kind == "tick" and epic.epic in self._awaiting:
             self._awaiting.discard(epic.epic)
@@ -478,7 +413,7 @@ class IgStream:
             handler = self._on_error
             self._guard("error", lambda: handler(error))
 
-    def _on_subscription_error(self, epic: _Epic, kind: str, code: int, message: str | None) -> None:
+    def _on_subscription_error(self, epic: StreamedEpic, kind: str, code: int, message: str | None) -> None:
         error = IgStreamError(
             f"IG refused the {kind} subscription of epic {epic.epic!r} (code {code}: {message}); check that "
             f"the epic exists and that the account may stream it",
@@ -493,7 +428,11 @@ class IgStream:
             handler = self._on_error
             self._guard("error", lambda: handler(error))
 
-    def _on_update(self, epic: _Epic, kind: str, update: Any) -> None:
+    def _on_lost_updates(self, item: str, lost: int) -> None:
+        self.stats.lost_updates += lost
+        logger.warning("IG stream: the server dropped %d updates of %s (its buffer overflowed)", lost, item)
+
+    def _on_update(self, epic: StreamedEpic, kind: str, update: Any) -> None:
         fields: dict[str, str | None] = dict(update.getFields())
         try:
             if kind == "tick":
@@ -512,7 +451,7 @@ class IgStream:
             self.stats.malformed += 1
             logger.warning("IG stream: malformed update skipped: %s", exc)
 
-    def _on_tick(self, epic: _Epic, fields: dict[str, str | None], snapshot: bool) -> None:
+    def _on_tick(self, epic: StreamedEpic, fields: dict[str, str | None], snapshot: bool) -> None:
         quote = quote_from_tick(fields, epic=epic.epic, symbol=epic.symbol, scale=epic.scale)
         if quote is None:
             self.stats.empty_ticks += 1
