@@ -291,6 +291,26 @@ def test_igs_minute_tick_counts_arrive_when_asked_for(
     ]
 
 
+def test_updates_the_server_dropped_are_counted_and_logged(
+    ig_tlcp: Callable[..., TlcpStandin],
+    stream: Callable[..., IgStream],
+    received: Received,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    standin = ig_tlcp()
+    ig = stream(standin.url)
+    ig.subscribe(EPIC, scale=SCALE)
+    ig.connect()
+    standin.wait_subscribed(TICK)
+    standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
+    eventually(lambda: len(received.quotes) == 1)
+    with caplog.at_level("WARNING", logger="fxhub.sources.ig.streaming"):
+        standin.overflow(TICK, 3)
+        eventually(lambda: ig.stats.lost_updates == 3)
+    assert "dropped 3 updates of " + TICK in caplog.text
+    assert received.gaps == []  # a known count of lost ticks inside the session, not a gap in time
+
+
 # -- dropped connections ----------------------------------------------------------------------------
 
 

@@ -235,6 +235,17 @@ class TlcpStandin:
         """An update of `item` to every session subscribed to it (fields not given stay unchanged)."""
         self._call(lambda: self._push(item, values))
 
+    def overflow(self, item: str, lost: int) -> None:
+        """Tell every session subscribed to `item` that `lost` of its updates were dropped (``OV``)."""
+
+        def send() -> None:
+            for session in self.sessions.values():
+                for sub in session.subs.values():
+                    if item in sub.items and not session.closed:
+                        self._send(session, f"OV,{sub.sub_id},{sub.items.index(item) + 1},{lost}", data=True)
+
+        self._call(send)
+
     def drop(self, *, lost: Sequence[tuple[str, Values]] = ()) -> None:
         """Cut every connection (a TCP abort, no END); `lost` updates happen while the client is away."""
 
