@@ -61,6 +61,13 @@ def eventually(predicate: Callable[[], bool], timeout_s: float = WAIT_S) -> None
         time.sleep(0.01)
 
 
+def connect_subscribed(ig: IgStream, standin: TlcpStandin) -> None:
+    """Subscribe EPIC, connect, and wait until the stand-in has the tick subscription."""
+    ig.subscribe(EPIC, scale=SCALE)
+    ig.connect()
+    standin.wait_subscribed(TICK)
+
+
 class FakeClock:
     """Wall-clock nanoseconds that the test sets."""
 
@@ -161,9 +168,7 @@ def test_a_websocket_that_opens_too_slowly_makes_the_client_start_over_http_and_
 ) -> None:
     standin = ig_tlcp(first_websocket_delay_s=1.0)  # the shrunk retry delay gives a socket 200 ms
     ig = stream(standin.url)
-    ig.subscribe(EPIC, scale=SCALE)
-    ig.connect()
-    standin.wait_subscribed(TICK)
+    connect_subscribed(ig, standin)
     eventually(lambda: ig.status == "CONNECTED:WS-STREAMING")
     standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
     eventually(lambda: len(received.quotes) == 1)
@@ -184,9 +189,7 @@ def test_http_streaming_works_too_when_forced(
 ) -> None:
     standin = ig_tlcp()
     ig = stream(standin.url, options=replace(ig_fast_stream, forced_transport="HTTP-STREAMING"))
-    ig.subscribe(EPIC, scale=SCALE)
-    ig.connect()
-    standin.wait_subscribed(TICK)
+    connect_subscribed(ig, standin)
     standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
     eventually(lambda: len(received.quotes) == 1)
     assert ig.status == "CONNECTED:HTTP-STREAMING"
@@ -212,9 +215,7 @@ def test_ticks_become_quotes_through_every_compact_encoding(
 ) -> None:
     standin = ig_tlcp()
     ig = stream(standin.url)
-    ig.subscribe(EPIC, scale=SCALE)
-    ig.connect()
-    standin.wait_subscribed(TICK)
+    connect_subscribed(ig, standin)
     standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
     standin.push(TICK, {"UTM": ms(6)})  # BID and OFR unchanged: ^2
     standin.push(TICK, {"OFR": "11520.9", "UTM": ms(7)})  # BID unchanged: an empty field
@@ -247,9 +248,7 @@ def test_percent_encoded_values_are_decoded(
     standin = ig_tlcp()
     standin.encode_all = True
     ig = stream(standin.url)
-    ig.subscribe(EPIC, scale=SCALE)
-    ig.connect()
-    standin.wait_subscribed(TICK)
+    connect_subscribed(ig, standin)
     standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
     eventually(lambda: len(received.quotes) == 1)
     assert received.quotes[0][0].bid == pytest.approx(1.15201)
@@ -299,9 +298,7 @@ def test_updates_the_server_dropped_are_counted_and_logged(
 ) -> None:
     standin = ig_tlcp()
     ig = stream(standin.url)
-    ig.subscribe(EPIC, scale=SCALE)
-    ig.connect()
-    standin.wait_subscribed(TICK)
+    connect_subscribed(ig, standin)
     standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
     eventually(lambda: len(received.quotes) == 1)
     with caplog.at_level("WARNING", logger="fxhub.sources.ig.streaming"):
@@ -319,9 +316,7 @@ def test_a_dropped_socket_is_recovered_over_http_without_losing_an_update_or_rep
 ) -> None:
     standin = ig_tlcp()
     ig = stream(standin.url)
-    ig.subscribe(EPIC, scale=SCALE)
-    ig.connect()
-    standin.wait_subscribed(TICK)
+    connect_subscribed(ig, standin)
     session = ig.session_id
     standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
     eventually(lambda: len(received.quotes) == 1)
@@ -350,9 +345,7 @@ def test_a_session_that_cannot_be_recovered_is_replaced_and_the_gap_reported(
     standin = ig_tlcp()
     clock = FakeClock(0)
     ig = stream(standin.url, clock=clock)
-    ig.subscribe(EPIC, scale=SCALE)
-    ig.connect()
-    standin.wait_subscribed(TICK)
+    connect_subscribed(ig, standin)
     first = ig.session_id
     standin.push(TICK, {"BID": "11520.1", "OFR": "11520.7", "UTM": ms(5)})
     eventually(lambda: len(received.quotes) == 1)
