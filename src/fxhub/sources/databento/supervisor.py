@@ -44,9 +44,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import databento_dbn as dbn
 
@@ -55,6 +55,17 @@ from fxhub.errors import FxhubError
 from fxhub.model import Candle
 from fxhub.sessions import cme_is_open, cme_next_open
 from fxhub.settings import Settings
+from fxhub.sources.databento.gaps import (
+    BACKFILL_WARMUP_NS,
+    BackfillDone,
+    BackfillJob,
+    GapCause,
+    GapRecord,
+    LiveStats,
+    minute_ns,
+    touched,
+    utc_text,
+)
 from fxhub.sources.databento.router import DatabentoBars, cme_minute_open
 from fxhub.sources.databento.session import (
     DatabentoAuthError,
@@ -72,7 +83,6 @@ __all__ = ["BACKFILL_WARMUP_NS", "GapCause", "GapRecord", "LiveStats", "LiveSupe
 logger = logging.getLogger(__name__)
 
 OPEN_END_NS: Final = 2**63 - 1  # end of a gap whose end is not known yet
-BACKFILL_WARMUP_NS: Final = NS_PER_MINUTE  # replayed before the first touched minute, not handed on
 RECENT_MINUTES: Final = 180  # live candles remembered for re-marking when a gap turns up late
 STABLE_SESSION_SECONDS: Final = 60.0  # a session that lasted this long resets the restart backoff
 THREAD_JOIN_SECONDS: Final = 10.0
@@ -81,39 +91,6 @@ _NOT_DATA: Final = (dbn.SymbolMappingMsg, dbn.SystemMsg, dbn.ErrorMsg)
 CandleHandler = Callable[[Candle], None]
 Clock = Callable[[], int]  # wall-clock time in ns since the epoch
 Token = tuple[int, str | None]  # (supervisor's session number, gateway session id)
-GapCause = Literal["reconnect", "restart", "start"]
-"""The client reconnected by itself; the supervisor started a new session; the supervisor started
-mid-minute (see the module doc)."""
-
-
-@dataclass(slots=True)
-class GapRecord:
-    """A stretch of the feed the live stream lost, and what became of it."""
-
-    start_ns: int
-    end_ns: int | None  # None while the feed is still away
-    cause: GapCause
-    reported: tuple[int, int] | None = None  # (gap_start, gap_end) as the client reported it
-    backfilled: bool = False
-    candles: int = 0  # rebuilt candles handed on
-    error: str | None = None
-
-
-@dataclass(slots=True)
-class LiveStats:
-    """Counters for logs and health checks; `LiveSupervisor.stats` returns a copy."""
-
-    records: int = 0  # data records fed to the bars
-    heartbeats: int = 0
-    candles: int = 0  # handed to the output handler, re-marked and rebuilt ones included
-    sessions: int = 0  # sessions started by the supervisor
-    restarts: int = 0  # of them, after a session ended
-    reconnects: int = 0  # reconnects the client made by itself
-    gaps: list[GapRecord] = field(default_factory=list)
-    last_record_ns: int | None = None  # ts_event of the newest data record
-    remarked: int = 0  # candles re-emitted complete=False because a gap turned up after them
-    superseded: int = 0  # live candles dropped because a backfill already replaced their minute
-    handler_errors: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,37 +105,7 @@ class _SessionEnded:
     serial: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Backfill:
-    gap: GapRecord
-    raw_symbols: dict[int, str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Backfilled:
-    job: _Backfill
-    candles: list[Candle]
-    error: str | None
-
-
 _STOP: Final = object()
-
-
-def _minute_ns(candle: Candle) -> int:
-    return int(candle.timestamp.timestamp()) * 1_000_000_000
-
-
-def _touched(gap: GapRecord) -> tuple[int, int]:
-    """[first, last + 1) minute starts a closed gap touches, as `DatabentoBars.touches_gap` counts."""
-    assert gap.end_ns is not None
-    return (
-        gap.start_ns // NS_PER_MINUTE * NS_PER_MINUTE,
-        gap.end_ns // NS_PER_MINUTE * NS_PER_MINUTE + NS_PER_MINUTE,
-    )
-
-
-def _utc(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds")
 
 
 class LiveSupervisor:
@@ -190,7 +137,7 @@ class LiveSupervisor:
         self._bars = DatabentoBars(self._on_live_candle, spec=config.bar_spec, market_open=market_open)
         self._stream = StreamingBars(self._bars)
         self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._backfills: queue.SimpleQueue[_Backfill | None] = queue.SimpleQueue()
+        self._backfills: queue.SimpleQueue[BackfillJob | None] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._lock = threading.Lock()  # guards _session between the supervisor and stop()
         self._session: LiveSession | None = None
@@ -207,7 +154,7 @@ class LiveSupervisor:
         self._recent: dict[tuple[str, int], Candle] = {}  # (symbol, minute) → last live candle emitted
         self._replaced: set[tuple[str, int]] = set()  # minutes a backfill replaced
         self._newest_minute = 0
-        self._parked: list[_Backfilled] = []  # rebuilt, waiting for the live minutes they replace
+        self._parked: list[BackfillDone] = []  # rebuilt, waiting for the live minutes they replace
 
     # ------------------------------------------------------------------------------------ public API
 
@@ -407,7 +354,7 @@ class LiveSupervisor:
         elif isinstance(item, _SessionEnded):
             if self._current is not None and self._current[0] == item.serial:
                 self._open(self._last_data_ns, "restart")
-        elif isinstance(item, _Backfilled):
+        elif isinstance(item, BackfillDone):
             self._parked.append(item)
 
     def _on_record(self, token: Token, record: Record) -> None:
@@ -448,8 +395,8 @@ class LiveSupervisor:
                     break
         logger.warning(
             "databento live: the client reconnected by itself; it reports a gap from %s to %s",
-            _utc(event.start_ns),
-            _utc(event.end_ns),
+            utc_text(event.start_ns),
+            utc_text(event.end_ns),
         )
 
     def _start_gap(self, first_ns: int) -> None:
@@ -477,18 +424,18 @@ class LiveSupervisor:
         gap.end_ns = max(int(end_ns), gap.start_ns)
         self._bars.resolve_gap(gap.start_ns, OPEN_END_NS)
         self._bars.mark_gap(gap.start_ns, gap.end_ns)
-        first, stop = _touched(gap)
+        first, stop = touched(gap)
         logger.warning(
             "databento live: feed gap (%s) from %s to %s; minutes %s to %s are marked incomplete%s",
             gap.cause,
-            _utc(gap.start_ns),
-            _utc(gap.end_ns),
-            _utc(first),
-            _utc(stop - NS_PER_MINUTE),
+            utc_text(gap.start_ns),
+            utc_text(gap.end_ns),
+            utc_text(first),
+            utc_text(stop - NS_PER_MINUTE),
             "" if self.config.backfill == "off" else " until the backfill replaces them",
         )
         if self.config.backfill != "off":
-            self._backfills.put(_Backfill(gap, dict(self._bars.symbols.raw_symbols)))
+            self._backfills.put(BackfillJob(gap, dict(self._bars.symbols.raw_symbols)))
 
     def _remark(self, start_ns: int, end_ns: int) -> None:
         """Re-emit, as incomplete, candles already handed on for minutes the new gap touches."""
@@ -502,7 +449,7 @@ class LiveSupervisor:
                 self._emit(candle)
 
     def _on_live_candle(self, candle: Candle) -> None:
-        key = (candle.symbol, _minute_ns(candle))
+        key = (candle.symbol, minute_ns(candle))
         if key in self._replaced:
             self._stats.superseded += 1
             return
@@ -528,12 +475,12 @@ class LiveSupervisor:
     def _apply_parked(self, closed_until_ns: int) -> None:
         """Hand on the backfills whose minutes the live builders have all closed by now, so a rebuilt
         candle always comes after the live one it replaces."""
-        ready = [d for d in self._parked if _touched(d.job.gap)[1] <= closed_until_ns]
+        ready = [d for d in self._parked if touched(d.job.gap)[1] <= closed_until_ns]
         for done in ready:
             self._parked.remove(done)
             self._on_backfilled(done)
 
-    def _on_backfilled(self, done: _Backfilled) -> None:
+    def _on_backfilled(self, done: BackfillDone) -> None:
         gap = done.job.gap
         assert gap.end_ns is not None
         if done.error is not None:
@@ -541,15 +488,15 @@ class LiveSupervisor:
             logger.error(
                 "databento live: the gap from %s to %s could not be backfilled (%s); its minutes stay "
                 "complete=False",
-                _utc(gap.start_ns),
-                _utc(gap.end_ns),
+                utc_text(gap.start_ns),
+                utc_text(gap.end_ns),
                 done.error,
             )
             return
-        first, stop = _touched(gap)
+        first, stop = touched(gap)
         rebuilt = set()
         for candle in done.candles:
-            key = (candle.symbol, _minute_ns(candle))
+            key = (candle.symbol, minute_ns(candle))
             rebuilt.add(key)
             self._replaced.add(key)
             self._emit(replace(candle, complete=True))
@@ -570,8 +517,8 @@ class LiveSupervisor:
         gap.backfilled, gap.candles = True, len(done.candles)
         logger.info(
             "databento live: backfilled %s to %s: %d candles replaced",
-            _utc(first),
-            _utc(stop - NS_PER_MINUTE),
+            utc_text(first),
+            utc_text(stop - NS_PER_MINUTE),
             len(done.candles),
         )
 
@@ -611,10 +558,10 @@ class LiveSupervisor:
                     wait = self.config.restart_backoff_s * attempt
                     logger.warning("backfill attempt %d failed: %s; next in %.2f s", attempt, exc, wait)
                     self._stopping.wait(wait)
-            self._inbox.put(_Backfilled(job, candles, error))
+            self._inbox.put(BackfillDone(job, candles, error))
 
-    def _rebuild(self, job: _Backfill) -> list[Candle]:
-        first, stop = _touched(job.gap)
+    def _rebuild(self, job: BackfillJob) -> list[Candle]:
+        first, stop = touched(job.gap)
         collected: list[Candle] = []
         bars = DatabentoBars(collected.append, spec=self.config.bar_spec, market_open=self._market_open)
         stream = StreamingBars(bars)
@@ -624,7 +571,7 @@ class LiveSupervisor:
             raise FxhubError("stopped during the backfill")
         stream.flush()
         bars.advance(stop + bars.spec.grace_ns)  # zero-volume candles for quiet minutes up to the end
-        return [c for c in collected if first <= _minute_ns(c) < stop]
+        return [c for c in collected if first <= minute_ns(c) < stop]
 
     def _records(self, start_ns: int, end_ns: int, raw_symbols: dict[int, str]) -> Iterable[Record]:
         if self.config.backfill == "historical":
