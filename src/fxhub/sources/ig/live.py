@@ -55,7 +55,7 @@ from typing import Final
 from fxhub.core.bars import NS_PER_MINUTE, BarSpec
 from fxhub.errors import ConfigError
 from fxhub.instruments import InstrumentTable, load_instruments
-from fxhub.model import Candle, PriceBasis, Quote, Source, VolumeType
+from fxhub.model import Candle, Quote
 from fxhub.sources.ig.messages import (
     NS_PER_MS,
     IgError,
@@ -64,9 +64,10 @@ from fxhub.sources.ig.messages import (
     MinuteTickCount,
     PriceScale,
 )
-from fxhub.sources.ig.recording import RecordedTick, write_recording
+from fxhub.sources.ig.recording import ChunkedRecorder, RecordedTick
 from fxhub.sources.ig.replay import IgBars, fx_minute_open
-from fxhub.sources.ig.rest import IgRestClient, MinutePrice
+from fxhub.sources.ig.rest import IgRestClient
+from fxhub.sources.ig.rest_messages import MinutePrice, candle_from_minute_price
 from fxhub.sources.ig.streaming import CONNECT_TIMEOUT_SECONDS, IgStream, StreamOptions
 
 __all__ = [
@@ -92,30 +93,6 @@ RELOGIN_PAUSE_SECONDS: Final = 60.0
 _WORKER_JOIN_SECONDS: Final = 30.0
 
 CandleHandler = Callable[[Candle], None]
-
-
-def candle_from_minute_price(
-    price: MinutePrice, *, symbol: str, epic: str, scale: PriceScale
-) -> Candle | None:
-    """A gap-filling candle from one minute of IG's price history (see the module doc); None if empty."""
-    ohlc = price.mid_ohlc()
-    if ohlc is None:
-        return None
-    open_, high, low, close = (scale.to_price(value) for value in ohlc)
-    return Candle(
-        symbol=symbol,
-        timestamp=price.start,
-        open=open_,
-        high=max(open_, high, low, close),
-        low=min(open_, high, low, close),
-        close=close,
-        volume=float(price.last_traded_volume or 0),
-        source=Source.IG,
-        volume_type=VolumeType.TICK,
-        price_basis=PriceBasis.SPOT,
-        instrument=epic,
-        complete=False,
-    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,42 +151,6 @@ class _Gap:
         return symbol == self.symbol and self.first_minute_ns <= minute_ns <= self.last_minute_ns
 
 
-class _Recorder:
-    """Ticks in time order, written as complete recording files of at most a chunk each."""
-
-    def __init__(self, directory: Path, *, decimals: int, chunk_ticks: int, chunk_ns: int) -> None:
-        self.directory = directory
-        self.decimals = decimals
-        self.chunk_ticks = chunk_ticks
-        self.chunk_ns = chunk_ns
-        self.buffer: list[RecordedTick] = []
-        self.started_ns: int | None = None
-        self.files = 0
-
-    def add(self, tick: RecordedTick, now_ns: int) -> None:
-        if not self.buffer:
-            self.started_ns = now_ns
-        self.buffer.append(tick)
-
-    def due(self, now_ns: int) -> bool:
-        if not self.buffer:
-            return False
-        full = len(self.buffer) >= self.chunk_ticks
-        return full or (self.started_ns is not None and now_ns - self.started_ns >= self.chunk_ns)
-
-    def take(self) -> list[RecordedTick]:
-        ticks, self.buffer, self.started_ns = self.buffer, [], None
-        return ticks
-
-    def write(self, ticks: list[RecordedTick]) -> Path:
-        ticks.sort(key=lambda tick: tick.utm_ms)  # a recording is in time order; epics interleave
-        first = datetime.fromtimestamp(ticks[0].utm_ms / 1000, UTC)
-        self.files += 1
-        path = self.directory / f"ig-ticks-{first:%Y%m%dT%H%M%S}Z-{self.files:04d}.csv.gz"
-        write_recording(path, ticks, price_decimals=self.decimals)
-        return path
-
-
 class LiveIg:
     """Live IG candles into `handler`: `start()`, then `run(stop)` (or `advance()` on a timer), `close()`."""
 
@@ -242,7 +183,7 @@ class LiveIg:
         self._last_relogin = -math.inf
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
-        self._recorder: _Recorder | None = None
+        self._recorder: ChunkedRecorder | None = None
         pairs: dict[str, str] = {}
         increments: list[float] = []
         for epic in config.epics:
@@ -261,7 +202,7 @@ class LiveIg:
             self._symbols[epic] = instrument.pair
             increments.append(instrument.ig_price_increment)
         if config.record_dir is not None:
-            self._recorder = _Recorder(
+            self._recorder = ChunkedRecorder(
                 config.record_dir,
                 decimals=max(0, round(-math.log10(min(increments)))),
                 chunk_ticks=config.record_chunk_ticks,

@@ -24,12 +24,13 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, TextIO, cast
 
 from fxhub.errors import DataFormatError
 
-__all__ = ["FORMAT_LINE", "HEADER", "RecordedTick", "read_recording", "write_recording"]
+__all__ = ["FORMAT_LINE", "HEADER", "ChunkedRecorder", "RecordedTick", "read_recording", "write_recording"]
 
 FORMAT_LINE: Final = "# fxhub-ig-ticks/1"
 HEADER: Final = ("utm_ms", "epic", "pair", "bid", "offer")
@@ -145,3 +146,44 @@ def _parse_row(path: Path, line: int, row: list[str]) -> RecordedTick:
             f"{path}:{line}: expected 0 < bid ≤ offer, was bid {bid_text} offer {offer_text}"
         )
     return tick
+
+
+class ChunkedRecorder:
+    """Ticks collected live, written as complete recording files of at most a chunk each.
+
+    `add` ticks as they come; when `due` (a chunk's worth of ticks or of time), `take` them and `write`
+    them (the writing may happen on another thread): each file is in time order and named by its first
+    tick, so a directory of chunks replays like one recording.
+    """
+
+    def __init__(self, directory: Path, *, decimals: int, chunk_ticks: int, chunk_ns: int) -> None:
+        self.directory = directory
+        self.decimals = decimals
+        self.chunk_ticks = chunk_ticks
+        self.chunk_ns = chunk_ns
+        self.buffer: list[RecordedTick] = []
+        self.started_ns: int | None = None
+        self.files = 0
+
+    def add(self, tick: RecordedTick, now_ns: int) -> None:
+        if not self.buffer:
+            self.started_ns = now_ns
+        self.buffer.append(tick)
+
+    def due(self, now_ns: int) -> bool:
+        if not self.buffer:
+            return False
+        full = len(self.buffer) >= self.chunk_ticks
+        return full or (self.started_ns is not None and now_ns - self.started_ns >= self.chunk_ns)
+
+    def take(self) -> list[RecordedTick]:
+        ticks, self.buffer, self.started_ns = self.buffer, [], None
+        return ticks
+
+    def write(self, ticks: list[RecordedTick]) -> Path:
+        ticks.sort(key=lambda tick: tick.utm_ms)  # a recording is in time order; epics interleave
+        first = datetime.fromtimestamp(ticks[0].utm_ms / 1000, UTC)
+        self.files += 1
+        path = self.directory / f"ig-ticks-{first:%Y%m%dT%H%M%S}Z-{self.files:04d}.csv.gz"
+        write_recording(path, ticks, price_decimals=self.decimals)
+        return path

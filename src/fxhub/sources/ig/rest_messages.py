@@ -15,10 +15,20 @@ from typing import Any
 
 import httpx
 
+from fxhub.model import Candle, PriceBasis, Source, VolumeType
 from fxhub.settings import Secret
 from fxhub.sources.ig.messages import PriceScale
 
-__all__ = ["IgSession", "MarketDetails", "MinutePrice", "as_float", "as_object", "error_code", "minute_price"]
+__all__ = [
+    "IgSession",
+    "MarketDetails",
+    "MinutePrice",
+    "as_float",
+    "as_object",
+    "candle_from_minute_price",
+    "error_code",
+    "minute_price",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -142,4 +152,33 @@ def minute_price(row: object, offset: timedelta) -> MinutePrice | None:
         bid=_ohlc(row, "bid"),
         ask=_ohlc(row, "ask"),
         last_traded_volume=int(volume) if volume is not None and volume >= 0 else None,
+    )
+
+
+def candle_from_minute_price(
+    price: MinutePrice, *, symbol: str, epic: str, scale: PriceScale
+) -> Candle | None:
+    """A gap-filling candle from one minute of IG's price history; None if the minute has no prices.
+
+    Mid OHLC in `scale`'s prices (high and low widened to hold open and close, which IG's per-side mids
+    need not), volume IG's `lastTradedVolume` (its own update count for FX), `complete=False`: IG's
+    count is not fxhub's quote count, so the minute stays marked as filled from elsewhere.
+    """
+    ohlc = price.mid_ohlc()
+    if ohlc is None:
+        return None
+    open_, high, low, close = (scale.to_price(value) for value in ohlc)
+    return Candle(
+        symbol=symbol,
+        timestamp=price.start,
+        open=open_,
+        high=max(open_, high, low, close),
+        low=min(open_, high, low, close),
+        close=close,
+        volume=float(price.last_traded_volume or 0),
+        source=Source.IG,
+        volume_type=VolumeType.TICK,
+        price_basis=PriceBasis.SPOT,
+        instrument=epic,
+        complete=False,
     )
