@@ -50,7 +50,7 @@ from fxhub.sources.ig.vendor_files import (  # read_quotes' own settling rules
     _requested_pair,
     read_quotes,
 )
-from fxhub.sources.ig.vendor_rows import is_truefx_header, parse_dukascopy_header, truefx_pair_text
+from fxhub.sources.ig.vendor_times import INT64_MAX, RowLayout, row_layout, row_times
 
 __all__ = ["CHUNK_BYTES", "TickChunk", "TickFrames", "import_tick_files", "read_tick_frames"]
 
@@ -59,17 +59,7 @@ Floats = npt.NDArray[np.float64]
 Bytes = npt.NDArray[np.uint8]
 
 CHUNK_BYTES: Final = 1 << 20  # about 16,000 Dukascopy rows per block
-_LATEST_NS: Final = 7_258_118_400_000_000_000  # 2200-01-01: vendor times lie in 1970 to 2199
-_INT64_MAX: Final = 2**63 - 1
-_EST_NS: Final = 5 * 3600 * 1_000_000_000  # HistData: EST, UTC−5 all year
 _AHEAD: Final = 2  # blocks parsed ahead of the one handed out
-_WINDOW: Final = 64  # bytes of a row's start that the templates may cover
-_MONTH_DAYS: Final = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-# Templates: a lower-case letter is a digit of a part (year, month, day, hour, mInute, second, fraction,
-# epoch milliseconds); every other character stands for itself.
-_PARTS: Final = "ymdhisfe"
-_ISO_TIMES: Final = ("yyyy-mm-dd hh:ii:ss.ffffff", "yyyy-mm-dd hh:ii:ss")
-_TRUEFX: Final = tuple(f"{time}{zone}," for zone in ("+00:00", "") for time in _ISO_TIMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,99 +74,6 @@ class TickChunk:
 
 
 _Parsed = tuple[list[TickChunk], Ints] | None  # a block's chunks and times, None if it failed a check
-
-
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    """A kind's data rows: leading templates (each row fits one), field count, float and text columns."""
-
-    templates: tuple[str, ...]
-    fields: int
-    floats: dict[str, int]  # bid, ask and volumes → column
-    texts: tuple[int, ...] = ()  # a recording's epic and pair columns
-    header_lines: int = 0
-    shift_ns: int = 0  # added to the wall time to make it UTC
-    latest_ns: int = _LATEST_NS
-
-
-def _layout(kind: str, first: str, pair: str | None) -> _Layout | None:
-    """The vectorised shape of a file's rows; None when there is none (the row reader reads it all)."""
-    if kind == "fxhub":  # utm_ms has no range of its own: only ns must fit int64
-        return _Layout(("e" * 13 + ",",), 5, {"bid": 3, "ask": 4}, (1, 2), 2, latest_ns=_INT64_MAX)
-    if kind == "histdata":
-        return _Layout(("yyyymmdd hhiissfff,",), 4, {"bid": 1, "ask": 2, "volume": 3}, shift_ns=_EST_NS)
-    if kind == "truefx" and pair is not None and _TRUEFX_RAW_ROW.match(first):
-        return _Layout((f"{truefx_pair_text(pair)},yyyymmdd hh:ii:ss.fff,",), 4, {"bid": 2, "ask": 3})
-    if kind == "truefx":
-        return (
-            _Layout(_TRUEFX, 3, {"bid": 1, "ask": 2}, header_lines=1)
-            if is_truefx_header(first.split(","))
-            else None
-        )
-    try:
-        columns = parse_dukascopy_header(first.split(","))
-    except DataFormatError:
-        return None
-    names = ("bid", "ask", "bid_volume", "ask_volume")
-    floats = {name: getattr(columns, name) for name in names if getattr(columns, name) is not None}
-    leading = {(0, 1): "yyyy-mm-ddThh:ii:ss.fffZ," + "e" * 13 + ",", (None, 0): "e" * 13 + ","}
-    template = leading.get((columns.time_utc, columns.epoch_ms))
-    return None if template is None else _Layout((template,), columns.count, floats, header_lines=1)
-
-
-def _decode(cells: Bytes, template: str, layout: _Layout) -> tuple[Ints, npt.NDArray[np.bool_]]:
-    """Times in ns of rows (`cells`: one row of bytes per template position) and which are valid times."""
-
-    def part(letter: str) -> Ints:
-        number = np.zeros(cells.shape[1], np.int64)
-        for position in (i for i, char in enumerate(template) if char == letter):
-            number *= 10
-            number += cells[position]
-        number -= 48 * (10 ** template.count(letter) - 1) // 9  # the '0's added on the way
-        return number
-
-    ok = np.ones(cells.shape[1], np.bool_)
-    ts = np.zeros(cells.shape[1], np.int64)
-    if "y" in template:
-        y, mo, d, h, mi, s = (part(letter) for letter in "ymdhis")
-        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-        month_days = _MONTH_DAYS[np.clip(mo - 1, 0, 11)] + (leap & (mo == 2))
-        ok &= (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= month_days)
-        ok &= (h < 24) & (mi < 60) & (s < 60)
-        year = y - (mo <= 2)  # days since 1970-01-01: H. Hinnant's days_from_civil
-        era, of_era = year // 400, year % 400
-        of_year = (153 * ((mo + 9) % 12) + 2) // 5 + d - 1
-        days = era * 146_097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719_468
-        ok &= (days >= -1) & (days <= 84_007)  # 1969-12-31 to 2200-01-01, before multiplying up
-        seconds = ((np.where(ok, days, 0) * 24 + h) * 60 + mi) * 60 + s
-        ts = seconds * 1_000_000_000 + part("f") * 10 ** (9 - template.count("f")) + layout.shift_ns
-    if "e" in template:
-        ms = part("e")
-        fits = ms <= layout.latest_ns // 1_000_000
-        epoch_ns = np.where(fits, ms, 0) * 1_000_000
-        ok &= fits & ((ts == epoch_ns) if "y" in template else True)  # time_utc names epoch_ms' time
-        ts = epoch_ns
-    return ts, ok & (ts >= 0) & (ts < layout.latest_ns)
-
-
-def _times(data: Bytes, starts: Ints, layout: _Layout) -> Ints | None:
-    """Times of the rows starting at `starts`, each fitting one template; None if any row does not."""
-    windows = np.lib.stride_tricks.sliding_window_view(
-        np.concatenate((data, np.zeros(_WINDOW, np.uint8))), _WINDOW
-    )
-    ts = np.empty(len(starts), np.int64)
-    todo = np.arange(len(starts))
-    for template in layout.templates:
-        cells = np.ascontiguousarray(windows[starts[todo], : len(template)].T)  # a row per position
-        fits = np.ones(len(todo), np.bool_)
-        for row, char in zip(cells, template, strict=False):
-            fits &= (row - 48 <= 9) if char in _PARTS else (row == ord(char))  # uint8: below '0' wraps
-        values, ok = _decode(cells if fits.all() else cells[:, fits], template, layout)
-        if not ok.all():
-            return None
-        ts[todo[fits]] = values
-        todo = todo[~fits]
-    return None if len(todo) else ts
 
 
 def _inflate(raw: IO[bytes]) -> Iterator[bytes]:
@@ -248,7 +145,7 @@ def read_tick_frames(
         symbol = _pair_of_vendor_file(path, kind, requested, instruments)
     wanted = frozenset(instruments.pairs if requested is None else (requested,))
     return TickFrames(
-        path, kind, symbol, instruments, _layout(kind, first, symbol), pair, wanted, chunk_bytes
+        path, kind, symbol, instruments, row_layout(kind, first, symbol), pair, wanted, chunk_bytes
     )
 
 
@@ -260,7 +157,7 @@ class TickFrames:
     kind: str
     pair: str | None  # None for an fxhub recording: its rows name their pairs
     table: InstrumentTable
-    layout: _Layout | None  # None: no vectorised shape, the row reader reads every block
+    layout: RowLayout | None  # None: no vectorised shape, the row reader reads every block
     requested: str | None  # the `pair` argument as given, for the row reader
     wanted: frozenset[str]  # the pairs a recording may hold
     chunk_bytes: int = CHUNK_BYTES
@@ -343,7 +240,7 @@ class TickFrames:
             return [], np.empty(0, np.int64)
         if np.count_nonzero(data == 44) != (layout.fields - 1) * len(starts):
             return None  # with the NaN a missing last field gives, every row has exactly `fields` fields
-        ts_ns = _times(data, starts, layout)
+        ts_ns = row_times(data, starts, layout)
         if ts_ns is None:
             return None
         used = sorted((*layout.floats.values(), *layout.texts))
@@ -364,7 +261,7 @@ class TickFrames:
         return self._checked(frame, ts_ns, layout) if len(frame) == len(ts_ns) else None
 
     def _checked(
-        self, frame: pd.DataFrame, ts_ns: Ints, layout: _Layout
+        self, frame: pd.DataFrame, ts_ns: Ints, layout: RowLayout
     ) -> tuple[list[TickChunk], Ints] | None:
         column = {name: frame[f"c{index}"].to_numpy(np.float64) for name, index in layout.floats.items()}
         bid, ask = column.pop("bid"), column.pop("ask")
@@ -414,7 +311,7 @@ class TickFrames:
         for row in rows:
             by_pair.setdefault(row[0].symbol, []).append(row)
         for pair, part in by_pair.items():
-            if part[-1][0].ts_event > _INT64_MAX:  # only a recording's utm_ms is not held to 1970–2199
+            if part[-1][0].ts_event > INT64_MAX:  # only a recording's utm_ms is not held to 1970–2199
                 utm_ms = part[-1][0].ts_event // 1_000_000
                 raise DataFormatError(f"{self.path}: utm_ms {utm_ms} of {pair} lies past the year 2262")
             ts_ns = np.array([quote.ts_event for quote, _ in part], np.int64)
