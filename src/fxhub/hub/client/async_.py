@@ -15,7 +15,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, WebSocketException
 
 from fxhub.hub.client import _protocol as proto
-from fxhub.hub.client._pages import DEFAULT_CACHED_PAGES, PageCache
+from fxhub.hub.client._base import ClientBase
+from fxhub.hub.client._pages import DEFAULT_CACHED_PAGES
 from fxhub.hub.client._stream import WS_LOGGER, StreamDecoder, handshake_error, stream_url
 from fxhub.hub.client.errors import HubError, HubUnreachable
 from fxhub.hub.client.results import Health, InventoryItem, PushResult
@@ -25,7 +26,7 @@ from fxhub.settings import Secret
 __all__ = ["AsyncHubClient", "AsyncSubscription"]
 
 
-class AsyncHubClient:
+class AsyncHubClient(ClientBase):
     """Reads, writes and streams candles from asyncio code; see `HubClient` for the semantics.
 
     Use it as an async context manager, or `await client.aclose()`. Candle reads are conditional, with
@@ -43,19 +44,16 @@ class AsyncHubClient:
         range_page_limit: int = proto.MAX_RANGE_LIMIT,
         cached_pages: int = DEFAULT_CACHED_PAGES,
     ) -> None:
-        self.url = proto.check_url(url)
-        self._token = proto.as_token(token)
-        self._token_origin = proto.describe_token_origin(self._token, token_origin)
-        self._timeout_s = timeout_s
-        self._range_page_limit = range_page_limit
-        self._pages = PageCache(cached_pages)
-        self._http = httpx.AsyncClient(
-            base_url=self.url, headers=proto.headers(self._token), timeout=timeout_s, transport=transport
+        super().__init__(
+            url,
+            token,
+            timeout_s=timeout_s,
+            token_origin=token_origin,
+            range_page_limit=range_page_limit,
+            cached_pages=cached_pages,
         )
+        self._http = httpx.AsyncClient(**self._http_options(), transport=transport)
         self._subscriptions: set[AsyncSubscription] = set()
-
-    def __repr__(self) -> str:
-        return f"AsyncHubClient(url={self.url!r}, token={self._token!r})"
 
     async def get_latest_candles(
         self, pair: str, limit: int = 100, source: Source | str | None = None

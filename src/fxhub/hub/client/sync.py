@@ -14,7 +14,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, WebSocketE
 from websockets.sync.client import ClientConnection, connect
 
 from fxhub.hub.client import _protocol as proto
-from fxhub.hub.client._pages import DEFAULT_CACHED_PAGES, PageCache
+from fxhub.hub.client._base import ClientBase
+from fxhub.hub.client._pages import DEFAULT_CACHED_PAGES
 from fxhub.hub.client._stream import WS_LOGGER, StreamDecoder, handshake_error, stream_url
 from fxhub.hub.client.errors import HubError, HubUnreachable
 from fxhub.hub.client.results import Health, InventoryItem, PushResult
@@ -24,7 +25,7 @@ from fxhub.settings import Secret
 __all__ = ["HubClient", "Subscription"]
 
 
-class HubClient:
+class HubClient(ClientBase):
     """Reads, writes and streams candles over one keep-alive connection to the hub.
 
     Candles come back as `Candle` objects, oldest first. Arguments are checked before anything is sent
@@ -32,8 +33,9 @@ class HubClient:
     call `close()`. Safe to share between threads (httpx's client and the page cache are).
 
     Candle reads are conditional: the last answer of each of `cached_pages` read URLs (default 64, 0 for
-    none) is kept with its `ETag` and asked again with `If-None-Match`, so an unchanged page costs a
-    `304` and no decoding; any change on the hub, a revision of an older minute too, is a full answer.
+    none) is kept with its `ETag` (and series token) and asked again, so an unchanged page costs a `304`
+    and no decoding; a single-source latest page that changed comes back as just the candles written
+    since, put into the kept page; other changed pages come back whole (docs/hub-api.md).
     """
 
     def __init__(
@@ -47,19 +49,16 @@ class HubClient:
         range_page_limit: int = proto.MAX_RANGE_LIMIT,
         cached_pages: int = DEFAULT_CACHED_PAGES,
     ) -> None:
-        self.url = proto.check_url(url)
-        self._token = proto.as_token(token)
-        self._token_origin = proto.describe_token_origin(self._token, token_origin)
-        self._timeout_s = timeout_s
-        self._range_page_limit = range_page_limit
-        self._pages = PageCache(cached_pages)
-        self._http = httpx.Client(
-            base_url=self.url, headers=proto.headers(self._token), timeout=timeout_s, transport=transport
+        super().__init__(
+            url,
+            token,
+            timeout_s=timeout_s,
+            token_origin=token_origin,
+            range_page_limit=range_page_limit,
+            cached_pages=cached_pages,
         )
+        self._http = httpx.Client(**self._http_options(), transport=transport)
         self._subscriptions: set[Subscription] = set()
-
-    def __repr__(self) -> str:
-        return f"HubClient(url={self.url!r}, token={self._token!r})"
 
     # --- reads -------------------------------------------------------------------------------------
 
