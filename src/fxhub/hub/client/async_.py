@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -16,44 +16,25 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, WebSocketE
 
 from fxhub.hub.client import _protocol as proto
 from fxhub.hub.client._base import ClientBase
-from fxhub.hub.client._pages import DEFAULT_CACHED_PAGES
 from fxhub.hub.client._stream import WS_LOGGER, StreamDecoder, handshake_error, stream_url
 from fxhub.hub.client.errors import HubError, HubUnreachable
 from fxhub.hub.client.results import Health, InventoryItem, PushResult
 from fxhub.model import Candle, Source
-from fxhub.settings import Secret
 
 __all__ = ["AsyncHubClient", "AsyncSubscription"]
 
 
-class AsyncHubClient(ClientBase):
+class AsyncHubClient(ClientBase[httpx.AsyncBaseTransport, httpx.AsyncClient, "AsyncSubscription"]):
     """Reads, writes and streams candles from asyncio code; see `HubClient` for the semantics.
 
     Use it as an async context manager, or `await client.aclose()`. Candle reads are conditional, with
     `cached_pages` kept answers, as `HubClient`'s.
     """
 
-    def __init__(
-        self,
-        url: str,
-        token: str | Secret | None,
-        *,
-        timeout_s: float = proto.DEFAULT_TIMEOUT_S,
-        transport: httpx.AsyncBaseTransport | None = None,
-        token_origin: str | None = None,
-        range_page_limit: int = proto.MAX_RANGE_LIMIT,
-        cached_pages: int = DEFAULT_CACHED_PAGES,
-    ) -> None:
-        super().__init__(
-            url,
-            token,
-            timeout_s=timeout_s,
-            token_origin=token_origin,
-            range_page_limit=range_page_limit,
-            cached_pages=cached_pages,
-        )
-        self._http = httpx.AsyncClient(**self._http_options(), transport=transport)
-        self._subscriptions: set[AsyncSubscription] = set()
+    def _open_http(
+        self, options: dict[str, Any], transport: httpx.AsyncBaseTransport | None
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(**options, transport=transport)
 
     async def get_latest_candles(
         self, pair: str, limit: int = 100, source: Source | str | None = None

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, WebSocketException
@@ -15,17 +15,15 @@ from websockets.sync.client import ClientConnection, connect
 
 from fxhub.hub.client import _protocol as proto
 from fxhub.hub.client._base import ClientBase
-from fxhub.hub.client._pages import DEFAULT_CACHED_PAGES
 from fxhub.hub.client._stream import WS_LOGGER, StreamDecoder, handshake_error, stream_url
 from fxhub.hub.client.errors import HubError, HubUnreachable
 from fxhub.hub.client.results import Health, InventoryItem, PushResult
 from fxhub.model import Candle, Source
-from fxhub.settings import Secret
 
 __all__ = ["HubClient", "Subscription"]
 
 
-class HubClient(ClientBase):
+class HubClient(ClientBase[httpx.BaseTransport, httpx.Client, "Subscription"]):
     """Reads, writes and streams candles over one keep-alive connection to the hub.
 
     Candles come back as `Candle` objects, oldest first. Arguments are checked before anything is sent
@@ -38,27 +36,8 @@ class HubClient(ClientBase):
     since, put into the kept page; other changed pages come back whole (docs/hub-api.md).
     """
 
-    def __init__(
-        self,
-        url: str,
-        token: str | Secret | None,
-        *,
-        timeout_s: float = proto.DEFAULT_TIMEOUT_S,
-        transport: httpx.BaseTransport | None = None,
-        token_origin: str | None = None,
-        range_page_limit: int = proto.MAX_RANGE_LIMIT,
-        cached_pages: int = DEFAULT_CACHED_PAGES,
-    ) -> None:
-        super().__init__(
-            url,
-            token,
-            timeout_s=timeout_s,
-            token_origin=token_origin,
-            range_page_limit=range_page_limit,
-            cached_pages=cached_pages,
-        )
-        self._http = httpx.Client(**self._http_options(), transport=transport)
-        self._subscriptions: set[Subscription] = set()
+    def _open_http(self, options: dict[str, Any], transport: httpx.BaseTransport | None) -> httpx.Client:
+        return httpx.Client(**options, transport=transport)
 
     # --- reads -------------------------------------------------------------------------------------
 
