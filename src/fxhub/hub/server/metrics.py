@@ -101,8 +101,10 @@ class HubMetrics:
             ),
         )
 
-    def count_push(self, candles: Sequence[Candle], result: UpsertResult) -> None:
+    def count_push(self, candles: Sequence[Candle], result: UpsertResult) -> Tally[str]:
         """Add an accepted batch to `fxhub_candles_pushed_total` by source; stamp each source's last push.
+
+        Returns the batch's candles per source (for the caller's log line, so it need not count again).
 
         `fxhub_last_push_timestamp_seconds` is how `fxhub doctor` tells which collectors push now,
         whatever minutes their candles are for (a replay pushes old minutes).
@@ -119,6 +121,7 @@ class HubMetrics:
             self.candles_pushed.labels(source, "unchanged").inc(
                 max(sent[source] - inserted - replaced[source], 0)
             )
+        return sent
 
 
 def source_counts(candles: Iterable[Candle]) -> Tally[str]:

@@ -22,7 +22,6 @@ from fxhub.errors import ValidationError
 from fxhub.hub.server.auth import require_read, require_write
 from fxhub.hub.server.delta import SINCE_HEADER, delta_response, series_headers
 from fxhub.hub.server.errors import HubHTTPError
-from fxhub.hub.server.metrics import source_counts
 from fxhub.hub.server.push import parse_push, push_summary, read_limited_body
 from fxhub.hub.server.schemas import (
     SYMBOL_PATTERN,
@@ -208,11 +207,11 @@ async def push_candles(
     result = await _store_call("store the batch", store.upsert, candles)
     hub_count_cache(request).inserted(result.inserted)
     await hub_broadcaster(request).publish_paced(result.changed, result.replaced_keys)
-    hub_metrics(request).count_push(candles, result)
+    sent = hub_metrics(request).count_push(candles, result)
     logger.info(
         "push: %d candles (%s): %d inserted, %d replaced, %d unchanged in %.1f ms",
         len(candles),
-        "+".join(sorted(source_counts(candles))),
+        "+".join(sorted(sent)),
         result.inserted,
         result.replaced,
         result.unchanged,
