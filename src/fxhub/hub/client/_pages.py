@@ -26,6 +26,7 @@ import httpx
 from fxhub.errors import ValidationError
 from fxhub.hub.client._protocol import Request, parse_page
 from fxhub.hub.client.errors import HubError
+from fxhub.hub.headers import SERIES_HEADER, SINCE_HEADER
 from fxhub.model import Candle, parse_utc_timestamp
 
 __all__ = ["DEFAULT_CACHED_PAGES", "MAX_CACHED_CANDLES", "ConditionalRead", "PageCache", "apply_delta"]
@@ -36,10 +37,6 @@ MAX_CACHED_CANDLES: Final = 100_000
 """Candles kept in all pages together (tens of MB at most); a larger answer is not kept."""
 
 _Key = tuple[str, tuple[tuple[str, str], ...]]  # (path, sorted query parameters)
-
-
-SERIES_HEADER: Final = "x-fxhub-series"
-SINCE_HEADER: Final = "X-Fxhub-Since"
 
 
 @dataclass(frozen=True, slots=True)

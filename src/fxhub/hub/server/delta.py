@@ -14,13 +14,12 @@ from typing import Final
 import orjson
 from fastapi.responses import Response
 
+from fxhub.hub.headers import SERIES_HEADER, SINCE_HEADER
 from fxhub.hub.store import SeriesDelta
 from fxhub.model import Source
 
-__all__ = ["SERIES_HEADER", "SINCE_HEADER", "delta_response", "series_headers"]
+__all__ = ["delta_response", "series_headers"]
 
-SERIES_HEADER: Final = "X-Fxhub-Series"
-SINCE_HEADER: Final = "X-Fxhub-Since"
 # The answer depends on the token sent; `no-cache` as for every page: a cache must ask again.
 _HEADERS: Final = {"Vary": SINCE_HEADER, "Cache-Control": "no-cache"}
 

@@ -19,8 +19,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from fxhub import __version__
 from fxhub.errors import ValidationError
+from fxhub.hub.headers import SINCE_HEADER
 from fxhub.hub.server.auth import require_read, require_write
-from fxhub.hub.server.delta import SINCE_HEADER, delta_response, series_headers
+from fxhub.hub.server.delta import delta_response, series_headers
 from fxhub.hub.server.errors import HubHTTPError
 from fxhub.hub.server.push import parse_push, push_summary, read_limited_body
 from fxhub.hub.server.schemas import (
